@@ -1,0 +1,1 @@
+//! Bindings to Haiku's native thread API.

@@ -1,0 +1,1 @@
+//! dead-threads: verify that Haiku keeps every thread's exit status until it is joined.
