@@ -291,7 +291,7 @@ const BINDINGS: &[BindingsSpec] = &[BindingsSpec {
     out_file: "thread_api.rs",
     system_header: Some("OS.h"),
     builder: thread_api_builder,
-    c_check: None,
+    c_check: Some("include/haiku_thread_api_check.c"),
 }];
 
 /// Path of the thread API's bundled bindings, relative to haiku-sys/.
