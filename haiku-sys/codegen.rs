@@ -170,6 +170,14 @@ impl bindgen::callbacks::ParseCallbacks for HaikuMacroTypes {
     }
 }
 
+/// The Rust version generated code may rely on: the workspace's
+/// `rust-version` (1.80), so bindgen does not emit newer syntax such as
+/// `unsafe extern` blocks.
+#[allow(dead_code)]
+fn bindings_rust_target() -> bindgen::RustTarget {
+    bindgen::RustTarget::stable(80, 0).unwrap_or_default()
+}
+
 /// Regex matching exactly one of `names`.
 #[allow(dead_code)]
 fn exact_names(names: &[&str]) -> String {
@@ -185,6 +193,7 @@ fn thread_api_builder(header: &Path, clang_args: &[String], scratch_dir: &Path) 
     let mut vars: Vec<&str> = STATUS_CODES.to_vec();
     vars.extend_from_slice(THREAD_API_CONSTANTS);
     bindgen::Builder::default()
+        .rust_target(bindings_rust_target())
         .header(header.to_string_lossy())
         .clang_args(clang_args)
         .allowlist_function(exact_names(THREAD_API_FUNCTIONS))

@@ -248,7 +248,7 @@ fn bundled_declarations_match_the_checkout() {
             continue;
         }
         if let Some(known) = KNOWN_HISTORY.iter().find(|k| k.key == key) {
-            let context_ok = known.only_without.is_none_or(|k| !real.contains_key(k));
+            let context_ok = !matches!(known.only_without, Some(k) if real.contains_key(k));
             if r.map(String::as_str) == known.old_form && b.is_some() && context_ok {
                 history.push(format!("{key}: {}", known.why));
                 continue;

@@ -143,7 +143,7 @@ impl Default for thread_info {
 }
 pub type thread_func =
     ::std::option::Option<unsafe extern "C" fn(arg1: *mut ::std::os::raw::c_void) -> status_t>;
-unsafe extern "C" {
+extern "C" {
     pub fn spawn_thread(
         arg1: thread_func,
         name: *const ::std::os::raw::c_char,
