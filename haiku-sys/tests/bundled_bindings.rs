@@ -68,3 +68,34 @@ fn bundled_bindings_are_up_to_date() {
         stale.join("\n")
     );
 }
+
+/// The comparison above is sensitive: a header that differs in one value
+/// yields bindings that differ from the committed ones.
+#[test]
+fn a_changed_header_gives_different_bindings() {
+    if let Err(why) = libclang_available() {
+        eprintln!("SKIPPED a_changed_header_gives_different_bindings: {why}");
+        return;
+    }
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let spec = &BINDINGS[0];
+    let original = fs::read_to_string(manifest_dir.join(spec.bundled_header)).unwrap();
+    let changed = original.replace(
+        "(HAIKU_SYS_OS_ERROR_BASE + 0x100)",
+        "(HAIKU_SYS_OS_ERROR_BASE + 0x101)",
+    );
+    assert_ne!(
+        changed, original,
+        "the header no longer defines B_BAD_THREAD_ID this way"
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let header = scratch.path().join("haiku_thread_api.h");
+    fs::write(&header, changed).unwrap();
+    let fresh = (spec.builder)(&header, &bundled_clang_args(), scratch.path())
+        .generate()
+        .unwrap()
+        .to_string();
+    assert!(fresh.contains("pub const B_BAD_THREAD_ID: status_t = -2147479295;"));
+    let committed = fs::read_to_string(manifest_dir.join(spec.bundled_bindings)).unwrap();
+    assert!(committed.contains("pub const B_BAD_THREAD_ID: status_t = -2147479296;"));
+}
