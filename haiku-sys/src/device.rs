@@ -450,7 +450,7 @@ mod tests {
         );
         assert_eq!(
             <dead_threads_list_request as Request>::OP,
-            DEAD_THREADS_OP_BASE as u32 + 1
+            DEAD_THREADS_OP_BASE + 1
         );
     }
 
