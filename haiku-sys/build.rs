@@ -21,6 +21,8 @@ use std::fs;
 use std::process::ExitCode;
 
 include!("codegen.rs");
+include!("abi_codegen.rs");
+include!("abi_build.rs");
 
 /// Where the Haiku declarations come from.
 #[derive(Debug, Clone)]
@@ -64,9 +66,9 @@ impl HeaderSource {
 }
 
 /// Compiles a C check file with `cc` into a static library linked into
-/// the crate (for `_Static_assert`s on an ABI header). A failing assertion
-/// fails the build. The compiler is `cc`'s choice for the target.
-fn compile_c_check(
+/// the crate (for `_Static_assert`s on an ABI header), warnings as errors.
+/// The compiler is `cc`'s choice for the target. The error names the file.
+fn try_compile_c_check(
     manifest_dir: &Path,
     source: &str,
     include_dirs: &[PathBuf],
@@ -84,6 +86,16 @@ fn compile_c_check(
     build
         .try_compile(lib_name)
         .map_err(|e| format!("the C check {source} does not compile: {e}"))
+}
+
+/// [`try_compile_c_check`] that stops the build script on failure (with
+/// the compiler's message), for callers without error plumbing.
+fn compile_c_check(manifest_dir: &Path, source: &str, include_dirs: &[PathBuf], lib_name: &str) {
+    if let Err(e) = try_compile_c_check(manifest_dir, source, include_dirs, lib_name) {
+        println!("cargo:warning=haiku-sys: {e}");
+        eprintln!("haiku-sys: {e}");
+        std::process::exit(1);
+    }
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
@@ -235,7 +247,7 @@ fn run_spec(
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let lib_name = format!("haiku_sys_{}", spec.out_file.trim_end_matches(".rs"));
-        compile_c_check(manifest_dir, c_check, &[include_dir], &lib_name)?;
+        try_compile_c_check(manifest_dir, c_check, &[include_dir], &lib_name)?;
     }
     Ok(())
 }
@@ -288,6 +300,12 @@ fn main() -> ExitCode {
             }
             return ExitCode::FAILURE;
         }
+    }
+    // The dead_threads test module's ioctl ABI (abi_build.rs).
+    if let Err(e) = build_dead_threads_abi(&manifest_dir, &out_dir) {
+        println!("cargo:warning=haiku-sys: {e}");
+        eprintln!("haiku-sys: {e}");
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }
