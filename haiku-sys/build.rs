@@ -3,9 +3,9 @@
 //!
 //! Header source, in order:
 //! 1. building *for* Haiku (`CARGO_CFG_TARGET_OS=haiku`):
-//!    `HAIKU_SYSROOT` (cross build) if set; else the system headers when the
-//!    build runs on Haiku itself; else `HAIKU_TOP` (a checkout) if set;
-//!    else an error that says what to set;
+//!    `HAIKU_SYSROOT` (cross build) if set and holding headers; else the
+//!    system headers when the build runs on Haiku itself; else `HAIKU_TOP`
+//!    (a checkout) if set; else an error that says what to set;
 //! 2. `HAIKU_TOP` set on any other host (and `HAIKU_SYS_BUNDLED` unset):
 //!    the checkout's headers, parsed for x86_64-unknown-haiku — the
 //!    bindings are then that revision's, so Rust code type-checks against it;
@@ -163,8 +163,16 @@ fn detect_source() -> Result<HeaderSource, String> {
     if target_os == "haiku" {
         let target = clang_target_for(&rust_target);
         if let Some(root) = sysroot {
-            let headers = find_headers(&root).map_err(|e| format!("HAIKU_SYSROOT: {e}"))?;
-            return Ok(HeaderSource::Sysroot { headers, target });
+            match (find_headers(&root), top.clone()) {
+                (Ok(headers), _) => return Ok(HeaderSource::Sysroot { headers, target }),
+                // A cross-tools sysroot holds headers only once haiku_devel
+                // is extracted into it; the checkout has the same headers.
+                (Err(e), Some(top)) => {
+                    println!("cargo:warning=haiku-sys: HAIKU_SYSROOT: {e}; using HAIKU_TOP");
+                    return checkout(top, target);
+                }
+                (Err(e), None) => return Err(format!("HAIKU_SYSROOT: {e}")),
+            }
         }
         // The build script runs on the host: cfg!(target_os) is the host's.
         if cfg!(target_os = "haiku") {
