@@ -12,9 +12,10 @@
 //! 3. otherwise the bundled bindings in src/bindings/ (no libclang needed).
 //!
 //! What is generated is listed in codegen.rs (`BINDINGS`, shared with the
-//! tests): a second header, e.g. the test module's ioctl ABI, is one more
-//! entry there (its builder, bundled file and optional C check compiled
-//! with `cc`); this file needs no change.
+//! tests): another header of ours is one more entry there (its builder,
+//! bundled file and optional C check compiled with `cc`). The dead_threads
+//! test module's ioctl ABI currently has its own steps (abi_codegen.rs,
+//! abi_build.rs), run at the end of `main`.
 
 use std::env;
 use std::fs;
@@ -274,17 +275,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if !matches!(source, HeaderSource::Bundled { .. }) {
-        // The thread API job includes <OS.h> through a wrapper.
-        let wrapper = out_dir.join("haiku_os_wrapper.h");
-        if let Err(e) = fs::write(&wrapper, "#include <OS.h>\n") {
-            println!(
-                "cargo:warning=haiku-sys: cannot write {}: {e}",
-                wrapper.display()
-            );
-            return ExitCode::FAILURE;
-        }
-    }
     println!("cargo:warning=haiku-sys: using {}", source.describe());
     println!(
         "cargo:rustc-env=HAIKU_SYS_BINDINGS_SOURCE={}",
