@@ -2,3 +2,4 @@
 #![warn(missing_docs)]
 
 pub mod haiku_cc;
+pub mod patch;
