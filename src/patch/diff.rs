@@ -176,7 +176,13 @@ pub fn parse(text: &str) -> Result<Patch, ParseError> {
         let l = lines[i].trim_end_matches('\n');
         if subject.is_none() {
             if let Some(s) = l.strip_prefix("Subject: ") {
-                let s = s.strip_prefix("[PATCH] ").unwrap_or(s);
+                // "[PATCH] x", "[PATCH 1/2] x", "[PATCH v2 3/4] x" -> "x"
+                let s = match s.strip_prefix('[') {
+                    Some(rest) if rest.starts_with("PATCH") => {
+                        rest.split_once("] ").map_or(s, |(_, subject)| subject)
+                    }
+                    _ => s,
+                };
                 subject = Some(s.to_string());
             }
         }
