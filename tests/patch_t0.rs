@@ -511,3 +511,21 @@ fn cli_status_json_apply_and_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--haiku"));
 }
+
+#[test]
+fn cli_check_without_clang_says_how_to_install() {
+    let series =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/series/series.toml");
+    let fx = write_tree(&legacy_files(), false);
+    let out = bin()
+        .args(["patch", "check", "--haiku"])
+        .arg(&fx.root)
+        .arg("--series")
+        .arg(&series)
+        .env("DEAD_THREADS_CLANG", "/nonexistent/clang")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("apt-get install clang libc++-dev"), "{err}");
+}
