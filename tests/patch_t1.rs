@@ -1,7 +1,8 @@
 //! T1 tests of `dead-threads patch` against a real Haiku checkout at
 //! `HAIKU_TOP`. Skipped, with a message, when `HAIKU_TOP` is unset. They
 //! never modify `HAIKU_TOP`: they copy what they need (headers/, build/,
-//! src/system/kernel/) to a temporary directory first.
+//! src/system/kernel/, the directories of the series' files) to a
+//! temporary directory first.
 //!
 //! `DEAD_THREADS_EXPECT_BASE`, when set, is the base `status` must report.
 
@@ -22,14 +23,34 @@ fn haiku_top() -> Option<PathBuf> {
     }
 }
 
+/// kernel-patch/series.toml, or `$DEAD_THREADS_SERIES` (as the CLI).
 fn real_series() -> Series {
-    Series::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("kernel-patch/series.toml")).unwrap()
+    Series::load(&Series::default_path()).unwrap()
 }
 
-const SUBSET: [&str; 3] = ["headers", "build", "src/system/kernel"];
-
-fn copy_subset(top: &Path, to: &Path) {
-    for d in SUBSET {
+/// Copies headers/, build/, src/system/kernel/ and the directory of every
+/// file the series refers to.
+fn copy_subset(top: &Path, to: &Path, series: &Series) {
+    let mut dirs: std::collections::BTreeSet<String> = ["headers", "build", "src/system/kernel"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    for f in patch::state::files_of(series) {
+        if !f.starts_with("headers/") && !f.starts_with("build/") {
+            if let Some(parent) = Path::new(&f).parent() {
+                if top.join(parent).is_dir() {
+                    dirs.insert(parent.display().to_string());
+                }
+            }
+        }
+    }
+    // Parents first; skip directories inside one already copied.
+    let mut copied: Vec<String> = Vec::new();
+    for d in &dirs {
+        if copied.iter().any(|c| d.starts_with(&format!("{c}/"))) {
+            continue;
+        }
+        copied.push(d.clone());
         let dst = to.join(d);
         std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
         let st = Command::new("cp")
@@ -105,7 +126,7 @@ fn t1_apply_check_revert_on_a_copy() {
     let series = real_series();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("haiku");
-    copy_subset(&top, &root);
+    copy_subset(&top, &root, &series);
     // A git checkout of the copy, so that apply's git checks run too.
     git_in(&root, &["init", "-q"]);
     git_in(&root, &["add", "-A"]);

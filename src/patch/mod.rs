@@ -241,7 +241,8 @@ fn change(
     for f in &touched {
         tx.set(f, next.get(f).cloned().flatten());
     }
-    let files: Vec<String> = tx.changed_files().iter().map(|s| s.to_string()).collect();
+    let mut files: Vec<String> = tx.changed_files().iter().map(|s| s.to_string()).collect();
+    files.sort();
     let verb = if reverse { "revert" } else { "apply" };
     if dry_run {
         return Ok(ChangeOutcome {
