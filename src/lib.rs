@@ -3,3 +3,4 @@
 
 pub mod haiku_cc;
 pub mod module;
+pub mod patch;

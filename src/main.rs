@@ -12,6 +12,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Recognise a Haiku tree and apply, revert or compile-check the kernel patch series.
+    Patch(dead_threads::patch::Args),
     /// The in-kernel test module: compile-check it against a Haiku checkout.
     Module(dead_threads::module::Args),
 }
@@ -19,6 +21,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Patch(args) => dead_threads::patch::run(args),
         Command::Module(args) => dead_threads::module::run(args),
     };
     result.unwrap_or_else(|e| {
