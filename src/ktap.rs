@@ -704,11 +704,20 @@ impl Parser {
             self.close_top(&mut events, lineno);
         }
         let top_indent = self.stack.last().map_or(0, |f| f.indent);
+        // A version line at the depth of a subtest list that already has content
+        // starts the next sibling list: close the current one first.
+        if matches!(kind, Line::Version(_))
+            && self.stack.len() > 1
+            && indent == top_indent
+            && self
+                .stack
+                .last()
+                .is_some_and(|f| !f.is_fresh() || f.version_seen)
+        {
+            self.close_top(&mut events, lineno);
+        }
+        let top_indent = self.stack.last().map_or(0, |f| f.indent);
         if structural && indent > top_indent {
-            let top = self.stack.last().expect("stack not empty");
-            // A fresh child frame (opened by a version line) may be followed by its
-            // `# Subtest:` header or plan at the same depth, handled below.
-            let _ = top;
             if self.stack.last().is_some_and(|f| f.pending_child.is_some()) {
                 self.error(
                     &mut events,
@@ -770,7 +779,12 @@ impl Parser {
             }
             Line::Diagnostic(text) => {
                 let frame = self.stack.last_mut().expect("stack not empty");
-                frame.pending_diags.push(text.to_string());
+                if frame.is_fresh() {
+                    // Before the plan: a header of the list, not of its first test.
+                    frame.suite.diagnostics.push(text.to_string());
+                } else {
+                    frame.pending_diags.push(text.to_string());
+                }
                 events.push(Event::Diagnostic {
                     depth,
                     text: text.to_string(),
