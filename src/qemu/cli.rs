@@ -34,6 +34,9 @@ pub struct Args {
     /// Number of virtual CPUs.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub cpus: u32,
+    /// CPU model passed as `-cpu` (e.g. `host` with KVM); default: QEMU's own.
+    #[arg(long, value_name = "MODEL")]
+    pub cpu: Option<String>,
     /// Disk controller for the image.
     #[arg(long, value_enum, default_value_t = DiskBus::Ide)]
     pub disk: DiskBus,
@@ -73,6 +76,7 @@ impl Args {
         cfg.poweroff_grace = Duration::from_secs(self.poweroff_grace);
         cfg.memory_mib = self.memory;
         cfg.cpus = self.cpus;
+        cfg.cpu = self.cpu.clone();
         cfg.disk = self.disk;
         cfg.format = self.format.clone();
         cfg.snapshot = !self.write_image;
@@ -222,13 +226,13 @@ pub fn summary(o: &QemuOutcome) -> String {
         }
     }
     s.push_str(&format!(
-        "qemu: {} after {:.1} s ({})\n",
+        "qemu: {} after {:.1} s{}\n",
         o.qemu_exit,
         o.elapsed_secs,
         if o.qemu_exited_by_itself {
-            "exited by itself"
+            ""
         } else {
-            "stopped by dead-threads"
+            ", stopped by dead-threads"
         }
     ));
     s.push_str(&format!(

@@ -74,6 +74,8 @@ pub struct QemuConfig {
     pub memory_mib: u32,
     /// Virtual CPUs.
     pub cpus: u32,
+    /// CPU model for `-cpu` (e.g. `host` with KVM); `None`: QEMU's default.
+    pub cpu: Option<String>,
     /// Wall-clock limit for the whole run, from QEMU's start.
     pub timeout: Duration,
     /// How long the guest may take to power off after the last top-level result
@@ -94,7 +96,7 @@ pub struct QemuConfig {
 
 impl QemuConfig {
     /// Defaults: `qemu-system-x86_64`, raw image on IDE, KVM auto, 2048 MiB,
-    /// 2 CPUs, 15 min timeout, 60 s power-off grace, 5 s KDL settle, snapshot on.
+    /// 2 CPUs of QEMU's default model, 15 min timeout, 60 s power-off grace, 5 s KDL settle, snapshot on.
     pub fn new(image: PathBuf, out_dir: PathBuf) -> Self {
         QemuConfig {
             qemu: PathBuf::from("qemu-system-x86_64"),
@@ -104,6 +106,7 @@ impl QemuConfig {
             kvm: KvmMode::Auto,
             memory_mib: 2048,
             cpus: 2,
+            cpu: None,
             timeout: Duration::from_secs(900),
             poweroff_grace: Duration::from_secs(60),
             kdl_settle: Duration::from_secs(5),
@@ -122,6 +125,7 @@ impl QemuConfig {
             format: &self.format,
             disk: self.disk,
             accel,
+            cpu: self.cpu.as_deref(),
             memory_mib: self.memory_mib,
             cpus: self.cpus,
             snapshot: self.snapshot,
@@ -268,7 +272,7 @@ pub struct QemuOutcome {
     pub report: Report,
     /// Panic / KDL details, if the kernel debugger was entered.
     pub panic: Option<PanicInfo>,
-    /// How QEMU ended (`exit status 0`, `killed by signal 15`, ...).
+    /// How QEMU ended (`exited with status 0`, `was killed by signal 15 (SIGTERM)`, ...).
     pub qemu_exit: String,
     /// Whether QEMU exited by itself (guest power-off or QEMU error), rather
     /// than being stopped by the runner.
@@ -506,7 +510,58 @@ fn create(path: &Path) -> Result<File, QemuError> {
 /// unusable KVM with `--kvm on`, unwritable output directory). Every run that
 /// started returns a [`QemuOutcome`]; QEMU and everything in its process group
 /// have been stopped and reaped by then, and the output files are written.
+///
+/// With [`KvmMode::Auto`], a KVM run in which QEMU fails before the guest
+/// wrote anything (some hosts, e.g. nested virtualisation, open /dev/kvm but
+/// cannot run a guest with it) is repeated once with TCG; the outcome's notes
+/// say so and quote QEMU's error.
 pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome, QemuError> {
+    let first = run_once(cfg, None, observer)?;
+    let kvm_failed_early = cfg.kvm == KvmMode::Auto
+        && first.accel == Accel::Kvm
+        && first.verdict == Verdict::QemuFailed
+        && std::fs::metadata(&first.files.serial_log).is_ok_and(|m| m.len() == 0);
+    if !kvm_failed_early {
+        return Ok(first);
+    }
+    let why = first
+        .qemu_stderr_tail
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| first.qemu_exit.clone());
+    let reason = format!("QEMU failed with KVM ({why}); retrying with TCG");
+    observer.event(&RunEvent::Stopping {
+        at: first.elapsed_secs,
+        reason: &reason,
+    });
+    // `-cpu host` exists only with KVM.
+    let mut tcg_cfg = cfg.clone();
+    if tcg_cfg.cpu.as_deref() == Some("host") {
+        tcg_cfg.cpu = None;
+    }
+    let mut second = run_once(&tcg_cfg, Some(Accel::Tcg), observer)?;
+    second.notes.insert(
+        0,
+        format!("KVM was usable but QEMU failed with it ({why}); this run used TCG. Use --kvm off to skip the attempt."),
+    );
+    std::fs::write(
+        &second.files.json,
+        serde_json::to_string_pretty(&second).expect("outcome serialises") + "\n",
+    )
+    .map_err(|source| QemuError::Output {
+        path: second.files.json.clone(),
+        source,
+    })?;
+    Ok(second)
+}
+
+fn run_once(
+    cfg: &QemuConfig,
+    accel: Option<Accel>,
+    observer: &mut dyn Observer,
+) -> Result<QemuOutcome, QemuError> {
     let qemu = find_program(&cfg.qemu).ok_or_else(|| QemuError::QemuNotFound(cfg.qemu.clone()))?;
     let image = match std::fs::metadata(&cfg.image) {
         Ok(m) if m.is_file() => {
@@ -528,7 +583,10 @@ pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome,
             })
         }
     };
-    let accel = resolve_accel(cfg.kvm).map_err(|e| QemuError::Kvm(e.0))?;
+    let accel = match accel {
+        Some(a) => a,
+        None => resolve_accel(cfg.kvm).map_err(|e| QemuError::Kvm(e.0))?,
+    };
     std::fs::create_dir_all(&cfg.out_dir).map_err(|source| QemuError::Output {
         path: cfg.out_dir.clone(),
         source,
@@ -822,7 +880,7 @@ fn decide(
                 return (
                     Verdict::QemuFailed,
                     format!(
-                        "QEMU ended with {} before the guest reported anything{detail} (see qemu-stderr.log).",
+                        "QEMU {} before the guest reported anything{detail} (see qemu-stderr.log).",
                         describe_status(status)
                     ),
                     notes,
@@ -830,7 +888,7 @@ fn decide(
             }
             if !status.success() {
                 notes.push(format!(
-                    "QEMU ended with {} (see qemu-stderr.log)",
+                    "QEMU {} (see qemu-stderr.log)",
                     describe_status(status)
                 ));
             }

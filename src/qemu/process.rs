@@ -135,13 +135,23 @@ pub struct Pipes {
     pub stderr: Option<std::process::ChildStderr>,
 }
 
-/// Describes an exit status the way a user wants to read it.
+/// Describes an exit status the way a user wants to read it
+/// (`exited with status 1`, `was killed by signal 6 (SIGABRT)`).
 pub fn describe_status(s: ExitStatus) -> String {
     if let Some(code) = s.code() {
-        format!("exit status {code}")
+        format!("exited with status {code}")
     } else if let Some(sig) = s.signal() {
-        format!("killed by signal {sig}")
+        let name = match sig {
+            libc::SIGHUP => " (SIGHUP)",
+            libc::SIGINT => " (SIGINT)",
+            libc::SIGABRT => " (SIGABRT)",
+            libc::SIGKILL => " (SIGKILL)",
+            libc::SIGSEGV => " (SIGSEGV)",
+            libc::SIGTERM => " (SIGTERM)",
+            _ => "",
+        };
+        format!("was killed by signal {sig}{name}")
     } else {
-        format!("{s}")
+        format!("ended ({s})")
     }
 }
