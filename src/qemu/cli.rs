@@ -9,12 +9,28 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+const AFTER_HELP: &str = "\
+Exit status:
+  0    every planned test passed and the guest powered off
+  1    test failures (or a malformed KTAP stream)
+  2    QEMU failed, or a usage/environment error (QEMU or image missing, KVM)
+  3    kernel panic / kernel debugger (message and stack trace are shown)
+  4    time limit reached before the test plan completed
+  5    guest ended without a plan, before the plan completed, or bailed out
+  6    tests done but the guest did not power off within the grace period
+  130  interrupted (Ctrl-C, SIGTERM); QEMU is stopped on every path
+
+Output files in --out: serial.log (raw serial bytes), results.ktap (the
+guest's KTAP lines), results.json (verdict, counts, test tree, panic),
+qemu-stderr.log, qemu-command.txt.";
+
 /// Boot a Haiku test image in QEMU and report the KTAP results from its serial port.
 ///
 /// Exit status: 0 all tests passed; 1 test failures; 2 QEMU or environment error;
 /// 3 kernel panic / KDL; 4 timeout; 5 guest ended without a plan, before the plan
 /// was complete, or bailed out; 6 guest did not power off; 130 interrupted.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// The Haiku disk image (raw `haiku.image` or anyboot image).
     #[arg(long, value_name = "FILE")]
