@@ -164,7 +164,7 @@ fn wait_started(s: &Scenario) {
 #[test]
 fn ctrl_c_stops_qemu_and_exits_130() {
     let s = Scenario::new("serial-hang.txt");
-    let mut child = cmd(&s, &[])
+    let child = cmd(&s, &[])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
