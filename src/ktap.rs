@@ -1123,6 +1123,31 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_mid_stream_closes_open_lists_without_consuming_the_parser() {
+        let mut p = Parser::new();
+        for l in [
+            "KTAP version 1",
+            "1..2",
+            "  KTAP version 1",
+            "  1..2",
+            "  ok 1 a",
+        ] {
+            p.feed_line(l);
+        }
+        let mid = p.snapshot();
+        assert_eq!(mid.root.tests.len(), 1);
+        assert_eq!(mid.root.tests[0].outcome, Outcome::Incomplete);
+        assert!(!p.plan_complete());
+        for l in ["  ok 2 b", "ok 1 first", "ok 2 second"] {
+            p.feed_line(l);
+        }
+        assert!(p.plan_complete());
+        let done = p.finish();
+        assert!(done.all_passed(), "{done:?}");
+        assert_eq!(done.counts().passed, 3);
+    }
+
+    #[test]
     fn prefix_found_mid_line_and_glued_lines_split() {
         let l = extract_ktap(b"vm: noisedead-threads-ktap: ok 1 adead-threads-ktap: ok 2 b\r");
         assert_eq!(l.console, "vm: noise");

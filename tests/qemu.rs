@@ -45,6 +45,7 @@ fn run(
             RunEvent::Panic { line, .. } => format!("panic {line}"),
             RunEvent::Stopping { reason, .. } => format!("stopping {reason}"),
             RunEvent::WaitingForPowerOff { .. } => "waiting".to_string(),
+            RunEvent::Retrying { reason } => format!("retrying {reason}"),
         })
     };
     let outcome = qemu::run(&cfg, &mut observer).expect("run starts");

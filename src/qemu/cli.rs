@@ -161,6 +161,7 @@ impl Observer for ConsoleReporter {
             RunEvent::Stopping { at, reason } => {
                 writeln!(err, "[{at:7.1}s] stopping QEMU: {reason}")
             }
+            RunEvent::Retrying { reason } => writeln!(err, "qemu: {reason}"),
             RunEvent::WaitingForPowerOff { at, grace } => writeln!(
                 err,
                 "[{at:7.1}s] tests done; waiting up to {} s for the guest to power off",

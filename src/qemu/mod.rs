@@ -331,6 +331,11 @@ pub enum RunEvent<'a> {
         /// Why.
         reason: &'a str,
     },
+    /// `--kvm auto`: QEMU failed with KVM, the run starts again with TCG.
+    Retrying {
+        /// Why.
+        reason: &'a str,
+    },
     /// The plan is complete (or the guest bailed out); waiting for power-off.
     WaitingForPowerOff {
         /// Seconds since start.
@@ -532,10 +537,7 @@ pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome,
         .cloned()
         .unwrap_or_else(|| first.qemu_exit.clone());
     let reason = format!("QEMU failed with KVM ({why}); retrying with TCG");
-    observer.event(&RunEvent::Stopping {
-        at: first.elapsed_secs,
-        reason: &reason,
-    });
+    observer.event(&RunEvent::Retrying { reason: &reason });
     // `-cpu host` exists only with KVM.
     let mut tcg_cfg = cfg.clone();
     if tcg_cfg.cpu.as_deref() == Some("host") {
