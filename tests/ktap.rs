@@ -4,7 +4,9 @@
 #[path = "transcripts/replay.rs"]
 mod replay;
 
-use dead_threads::ktap::{self, Event, LineSplitter, Outcome, Parser, Report};
+use dead_threads::ktap::{
+    self, Event, LineSplitter, Outcome, Parser, Report, SerialDemux, SerialItem,
+};
 
 fn parse_plain(name: &str) -> Report {
     ktap::parse_text(replay::text(name).as_bytes(), false)
@@ -15,26 +17,24 @@ fn parse_serial(name: &str) -> Report {
 }
 
 /// Feeds serial bytes in chunks of `chunk` bytes through the same path as the
-/// QEMU runner and returns the report and events.
+/// QEMU runner and returns the report and events (with the serial line count at
+/// which each event happened).
 fn parse_serial_chunked(bytes: &[u8], chunk: usize) -> (Report, Vec<(usize, Event)>) {
-    let mut splitter = LineSplitter::new();
+    let mut demux = SerialDemux::new();
     let mut parser = Parser::new();
     let mut events = Vec::new();
     let mut line_no = 0;
-    for piece in bytes.chunks(chunk) {
-        splitter.push(piece, |l| {
+    let mut feed = |i: SerialItem<'_>| match i {
+        SerialItem::Console(_) => line_no += 1,
+        SerialItem::Ktap(k) => {
             line_no += 1;
-            for k in ktap::extract_ktap(l).ktap {
-                events.extend(parser.feed_line(&k).into_iter().map(|e| (line_no, e)));
-            }
-        });
-    }
-    splitter.finish(|l| {
-        line_no += 1;
-        for k in ktap::extract_ktap(l).ktap {
-            events.extend(parser.feed_line(&k).into_iter().map(|e| (line_no, e)));
+            events.extend(parser.feed_line(k).into_iter().map(|e| (line_no, e)));
         }
-    });
+    };
+    for piece in bytes.chunks(chunk) {
+        demux.push(piece, &mut feed);
+    }
+    demux.finish(&mut feed);
     (parser.finish(), events)
 }
 
@@ -219,6 +219,7 @@ fn incremental_feeding_gives_the_same_report_and_live_events() {
         "serial-garbage.txt",
         "serial-truncated.txt",
         "serial-panic.txt",
+        "serial-repeats.txt",
     ] {
         let bytes = replay::serial_bytes(name);
         let whole = ktap::parse_text(&bytes, true);
@@ -243,11 +244,14 @@ fn incremental_feeding_gives_the_same_report_and_live_events() {
         .filter(|(_, e)| matches!(e, Event::PlanComplete))
         .map(|(l, _)| *l)
         .collect();
-    let total_lines = bytes.iter().filter(|&&b| b == b'\n').count();
+    let mut items = 0;
+    let mut demux = SerialDemux::new();
+    demux.push(&bytes, |_| items += 1);
+    demux.finish(|_| items += 1);
     assert_eq!(
         complete,
-        vec![total_lines - 1],
-        "plan completes before the last (noise) line"
+        vec![items - 1],
+        "plan completes at the last result, before the last (noise) line"
     );
 }
 
@@ -275,4 +279,24 @@ fn long_line_without_newline_is_cut() {
     s.push(&vec![b'x'; 200_000], |_| n += 1);
     assert_eq!(n, 3);
     assert!(s.pending().len() < 64 * 1024);
+}
+
+#[test]
+fn haiku_repeat_suppression_is_undone() {
+    let r = parse_serial("serial-repeats.txt");
+    assert!(r.all_passed(), "{r:#?}");
+    assert_eq!(
+        r.root.tests[0].diagnostics,
+        vec!["waiting for threads to exit"; 3]
+    );
+    // The summary after a noise line repeats the noise, not KTAP.
+    assert_eq!(r.root.tests[1].diagnostics, vec!["once more"; 2]);
+    assert_eq!(
+        ktap::repeat_count("Last message repeated 12 times."),
+        Some(12)
+    );
+    assert_eq!(
+        ktap::repeat_count("Last message repeated many times."),
+        None
+    );
 }

@@ -436,3 +436,15 @@ fn planned_command_resolves_kvm_off() {
     assert_eq!(argv, command_line(&cfg.spec(Accel::Tcg)));
     assert!(!argv.contains(&"kvm".to_string()));
 }
+
+#[test]
+fn repeated_lines_suppressed_by_haiku_are_restored() {
+    let (o, _s, _) = run("serial-repeats.txt", |_| {});
+    assert_eq!(o.verdict, Verdict::Passed, "{}", o.message);
+    let ktap_text = std::fs::read_to_string(&o.files.ktap).unwrap();
+    assert_eq!(
+        ktap_text.matches("# waiting for threads to exit").count(),
+        3
+    );
+    assert_eq!(o.report.root.tests[0].diagnostics.len(), 3);
+}

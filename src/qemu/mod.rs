@@ -32,7 +32,7 @@ pub use command::{
 };
 pub use kdl::{KdlWatch, PanicInfo};
 
-use crate::ktap::{self, Counts, LineSplitter, Parser, Report};
+use crate::ktap::{self, Counts, Parser, Report, SerialDemux, SerialItem};
 use process::{describe_status, GroupChild};
 use serde::Serialize;
 use std::fs::File;
@@ -428,7 +428,7 @@ enum End {
 /// Serial-stream state shared by the main loop and the final drain.
 struct Stream<'o> {
     start: Instant,
-    splitter: LineSplitter,
+    demux: SerialDemux,
     parser: Parser,
     kdl: KdlWatch,
     kdl_since: Option<Instant>,
@@ -449,13 +449,11 @@ impl Stream<'_> {
             self.write_error
                 .get_or_insert((self.paths.serial_log.clone(), e));
         }
-        let mut lines = Vec::new();
-        self.splitter.push(bytes, |l| lines.push(l.to_vec()));
-        for l in lines {
-            self.line(&l);
-        }
+        let mut items = Vec::new();
+        self.demux.push(bytes, |i| items.push(owned(i)));
+        self.items(items);
         let had = self.kdl.triggered();
-        let tail = self.splitter.pending().to_vec();
+        let tail = self.demux.pending().to_vec();
         self.kdl.pending(&tail);
         if !had && self.kdl.triggered() {
             self.kdl_since = Some(Instant::now());
@@ -466,39 +464,39 @@ impl Stream<'_> {
     }
 
     fn finish(&mut self) {
-        let mut lines = Vec::new();
-        self.splitter.finish(|l| lines.push(l.to_vec()));
-        for l in lines {
-            self.line(&l);
-        }
+        let mut items = Vec::new();
+        self.demux.finish(|i| items.push(owned(i)));
+        self.items(items);
         let _ = self.serial_log.flush();
         let _ = self.ktap_file.flush();
     }
 
-    fn line(&mut self, raw: &[u8]) {
-        let split = ktap::extract_ktap(raw);
+    fn items(&mut self, items: Vec<(bool, String)>) {
         let at = self.at();
-        if !split.console.is_empty() {
-            if self.kdl.line(&split.console) {
-                self.kdl_since = Some(Instant::now());
-                self.observer.event(&RunEvent::Panic {
-                    at,
-                    line: &split.console,
-                });
+        for (is_ktap, text) in items {
+            if !is_ktap {
+                if self.kdl.line(&text) {
+                    self.kdl_since = Some(Instant::now());
+                    self.observer.event(&RunEvent::Panic { at, line: &text });
+                }
+                self.observer.event(&RunEvent::Console { at, line: &text });
+                continue;
             }
-            self.observer.event(&RunEvent::Console {
-                at,
-                line: &split.console,
-            });
-        }
-        for k in &split.ktap {
-            if let Err(e) = writeln!(self.ktap_file, "{k}") {
+            if let Err(e) = writeln!(self.ktap_file, "{text}") {
                 self.write_error.get_or_insert((self.paths.ktap.clone(), e));
             }
-            for event in self.parser.feed_line(k) {
+            for event in self.parser.feed_line(&text) {
                 self.observer.event(&RunEvent::Ktap { at, event: &event });
             }
         }
+    }
+}
+
+/// (is KTAP, text) of a demultiplexed serial item.
+fn owned(i: SerialItem<'_>) -> (bool, String) {
+    match i {
+        SerialItem::Console(t) => (false, t.to_string()),
+        SerialItem::Ktap(t) => (true, t.to_string()),
     }
 }
 
@@ -637,7 +635,7 @@ fn run_once(
 
     let mut s = Stream {
         start,
-        splitter: LineSplitter::new(),
+        demux: SerialDemux::new(),
         parser: Parser::new(),
         kdl: KdlWatch::new(),
         kdl_since: None,
