@@ -73,7 +73,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 	'@fake exec-hang') exec sleep 3600 ;;
 	'@fake ignore-term') trap '' TERM ;;
 	'@fake #'*) ;;
-	*) printf '%s\n' "$line" >&3 ;;
+	# Haiku's serial output turns every \n into \r\n.
+	*) printf '%s\r\n' "$line" >&3 ;;
 	esac
 done < "$state/transcript.txt"
 exit 0

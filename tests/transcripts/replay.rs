@@ -32,7 +32,7 @@ pub fn serial_bytes(name: &str) -> Vec<u8> {
             }
         } else {
             out.extend_from_slice(line.as_bytes());
-            out.push(b'\n');
+            out.extend_from_slice(b"\r\n");
         }
     }
     out
