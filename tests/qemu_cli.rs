@@ -217,3 +217,22 @@ fn kill_9_of_dead_threads_takes_qemu_with_it() {
         "QEMU (pid {fake_pid}) survived kill -9 of dead-threads"
     );
 }
+
+#[test]
+fn diagnostics_after_a_failure_are_shown_live() {
+    let (out, _s) = run("serial-libtest-style.txt", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("# keeps_33_entries:   left: 32"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("# conformance: exit status 101"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("test result: ok. 1 passed"),
+        "diagnostics of a passing list stay quiet: {stderr}"
+    );
+}

@@ -125,15 +125,32 @@ pub fn run_cli(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Live display on stderr: one line per test result, failures with their
 /// diagnostics, panics and why the runner stops QEMU.
+///
+/// Diagnostics are shown for failures whichever KTAP convention the guest
+/// uses: those before a failing result line (KTAP's own) are printed with it,
+/// and a diagnostic after a failure in the same test list (libtest prints
+/// failure output at the end of a binary) is printed as it arrives.
 #[derive(Debug)]
 pub struct ConsoleReporter {
     console: bool,
+    /// Per depth: whether the current test list has had a failure.
+    failed_in_list: Vec<bool>,
 }
 
 impl ConsoleReporter {
     /// `console`: also echo the guest's non-KTAP serial lines.
     pub fn new(console: bool) -> Self {
-        ConsoleReporter { console }
+        ConsoleReporter {
+            console,
+            failed_in_list: Vec::new(),
+        }
+    }
+
+    fn list_failed(&mut self, depth: usize) -> &mut bool {
+        if self.failed_in_list.len() <= depth {
+            self.failed_in_list.resize(depth + 1, false);
+        }
+        &mut self.failed_in_list[depth]
     }
 }
 
@@ -172,9 +189,13 @@ impl Observer for ConsoleReporter {
                     writeln!(err, "[{at:7.1}s] guest plans {count} top-level tests")
                 }
                 Event::Subtest { depth, name } => {
+                    self.failed_in_list.truncate(*depth);
                     writeln!(err, "[{at:7.1}s] {}{name}", "  ".repeat(depth - 1))
                 }
                 Event::Result { depth, test } => {
+                    if matches!(test.outcome, Outcome::Fail | Outcome::Incomplete) {
+                        *self.list_failed(*depth) = true;
+                    }
                     let mut r = writeln!(
                         err,
                         "[{at:7.1}s] {}{:<5} {} {}{}",
@@ -196,7 +217,15 @@ impl Observer for ConsoleReporter {
                 }
                 Event::Error(p) => writeln!(err, "[{at:7.1}s] KTAP problem: {p}"),
                 Event::PlanComplete => writeln!(err, "[{at:7.1}s] all planned results received"),
-                Event::Version { .. } | Event::Plan { .. } | Event::Diagnostic { .. } => Ok(()),
+                Event::Diagnostic { depth, text } if *self.list_failed(*depth) => {
+                    writeln!(err, "           {}  # {text}", "  ".repeat(*depth))
+                }
+                Event::Version { depth } => {
+                    // A new list at this depth: forget the previous one's failures.
+                    self.failed_in_list.truncate(*depth);
+                    Ok(())
+                }
+                Event::Plan { .. } | Event::Diagnostic { .. } => Ok(()),
             },
         };
     }
