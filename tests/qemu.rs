@@ -23,7 +23,8 @@ fn config(s: &Scenario) -> QemuConfig {
     cfg.qemu = fake::qemu().to_path_buf();
     cfg.kvm = KvmMode::Off;
     cfg.timeout = Duration::from_secs(30);
-    cfg.poweroff_grace = Duration::from_secs(2);
+    // Generous: a loaded CI machine must not turn a power-off into NO POWER-OFF.
+    cfg.poweroff_grace = Duration::from_secs(5);
     cfg.kdl_settle = Duration::from_secs(3);
     cfg
 }

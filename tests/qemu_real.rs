@@ -68,7 +68,7 @@ fn boot(msg: &str, power_off: bool, tweak: impl FnOnce(&mut QemuConfig)) -> qemu
     cfg.memory_mib = 64;
     cfg.cpus = 1;
     cfg.timeout = Duration::from_secs(60);
-    cfg.poweroff_grace = Duration::from_secs(1);
+    cfg.poweroff_grace = Duration::from_secs(3);
     cfg.kdl_settle = Duration::from_secs(10);
     tweak(&mut cfg);
     let mut pid = None;
@@ -158,7 +158,7 @@ fn real_qemu_timeout() {
         return;
     }
     let msg = "dead-threads-ktap: KTAP version 1\ndead-threads-ktap: 1..3\n";
-    let o = boot(msg, false, |c| c.timeout = Duration::from_secs(2));
+    let o = boot(msg, false, |c| c.timeout = Duration::from_secs(8));
     assert_eq!(o.verdict, Verdict::Timeout, "{}", o.message);
     assert!(
         o.message.contains("0 of 3 top-level results"),

@@ -921,7 +921,7 @@ fn decide(
         }
         return (
             Verdict::Incomplete,
-            format!("The guest stopped before its test plan was complete ({what}); see serial.log for where it stopped."),
+            format!("The guest stopped (powered off, rebooted or crashed) before its test plan was complete ({what}); see serial.log for where it stopped."),
             notes,
         );
     }
