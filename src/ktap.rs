@@ -201,6 +201,17 @@ pub enum Directive {
 }
 
 impl Directive {
+    /// The directive as written in KTAP (`SKIP`, `TODO`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Directive::Skip => "SKIP",
+            Directive::Todo => "TODO",
+            Directive::Xfail => "XFAIL",
+            Directive::Timeout => "TIMEOUT",
+            Directive::Error => "ERROR",
+        }
+    }
+
     fn parse(word: &str) -> Option<Directive> {
         let w = word.to_ascii_uppercase();
         // TAP producers write "SKIP", "skip", "Skipped" ...
@@ -1177,10 +1188,10 @@ fn render_suite(out: &mut String, suite: &Suite, depth: usize) {
         let directive = match (t.outcome, t.directive) {
             (Outcome::Incomplete, _) => Some("ERROR incomplete".to_string()),
             (_, Some(d)) => {
-                let word = format!("{d:?}").to_ascii_uppercase();
+                let word = d.as_str();
                 Some(match &t.reason {
                     Some(r) => format!("{word} {r}"),
-                    None => word,
+                    None => word.to_string(),
                 })
             }
             (_, None) => t.reason.clone(),

@@ -233,8 +233,8 @@ impl Observer for ConsoleReporter {
 
 fn reason_suffix(t: &TestCase) -> String {
     match (&t.directive, &t.reason) {
-        (Some(d), Some(r)) => format!(" # {} {r}", format!("{d:?}").to_ascii_uppercase()),
-        (Some(d), None) => format!(" # {}", format!("{d:?}").to_ascii_uppercase()),
+        (Some(d), Some(r)) => format!(" # {} {r}", d.as_str()),
+        (Some(d), None) => format!(" # {}", d.as_str()),
         _ => String::new(),
     }
 }
