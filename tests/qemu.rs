@@ -62,6 +62,7 @@ fn all_pass_and_power_off() {
     assert!(o.qemu_exited_by_itself);
     assert_eq!(o.qemu_exit, "exited with status 0");
     assert_eq!((o.counts.passed, o.counts.failed), (5, 0));
+    assert!(o.panic.is_none(), "a KTAP diagnostic mentioning PANIC: is no panic");
     assert!(o.message.starts_with("All tests passed"), "{}", o.message);
     // The raw serial log is byte-exact.
     let serial = std::fs::read(&o.files.serial_log).unwrap();
