@@ -47,6 +47,7 @@ fn run(
             RunEvent::Stopping { reason, .. } => format!("stopping {reason}"),
             RunEvent::WaitingForPowerOff { .. } => "waiting".to_string(),
             RunEvent::Retrying { reason } => format!("retrying {reason}"),
+            RunEvent::KdlCommand { command, sent, .. } => format!("kdl {command} {sent}"),
         })
     };
     let outcome = qemu::run(&cfg, &mut observer).expect("run starts");
@@ -62,7 +63,10 @@ fn all_pass_and_power_off() {
     assert!(o.qemu_exited_by_itself);
     assert_eq!(o.qemu_exit, "exited with status 0");
     assert_eq!((o.counts.passed, o.counts.failed), (5, 0));
-    assert!(o.panic.is_none(), "a KTAP diagnostic mentioning PANIC: is no panic");
+    assert!(
+        o.panic.is_none(),
+        "a KTAP diagnostic mentioning PANIC: is no panic"
+    );
     assert!(o.message.starts_with("All tests passed"), "{}", o.message);
     // The raw serial log is byte-exact.
     let serial = std::fs::read(&o.files.serial_log).unwrap();
@@ -449,4 +453,42 @@ fn repeated_lines_suppressed_by_haiku_are_restored() {
         3
     );
     assert_eq!(o.report.root.tests[0].diagnostics.len(), 3);
+}
+
+#[test]
+fn kdl_commands_are_typed_at_the_prompt_and_their_output_kept() {
+    let started = Instant::now();
+    let (o, _s, log) = run("serial-kdl.txt", |c| {
+        c.kdl_commands = vec!["bt".to_string(), "threads 42".to_string()];
+        c.kdl_settle = Duration::from_secs(20);
+    });
+    assert_eq!(o.verdict, Verdict::KernelPanic, "{}", o.message);
+    let p = o.panic.as_ref().unwrap();
+    assert_eq!(
+        p.message.as_deref(),
+        Some("invented: thread_exit with a locked team")
+    );
+    assert_eq!(
+        p.command_output,
+        vec![
+            "kdebug> bt",
+            "stack trace for thread 4242 \"dead_threads_sc\"",
+            " 0 ffffffff90004e10 (+  32) ffffffff80012345   <kernel_x86_64> invented_frame + 0x15",
+            "kdebug> threads 42",
+            "invented output of threads 42",
+            "kdebug>",
+        ]
+    );
+    assert!(log.iter().any(|l| l == "kdl bt true"), "{log:?}");
+    assert!(log.iter().any(|l| l == "kdl threads 42 true"), "{log:?}");
+    // Stopped at the prompt after the last command, not by the settle time.
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn without_kdl_commands_qemu_is_stopped_at_the_first_prompt() {
+    let (o, _s, log) = run("serial-kdl.txt", |c| c.kdl_settle = Duration::from_secs(20));
+    assert_eq!(o.verdict, Verdict::KernelPanic);
+    assert!(o.panic.unwrap().command_output.is_empty());
+    assert!(!log.iter().any(|l| l.starts_with("kdl ")));
 }

@@ -59,6 +59,10 @@ pub struct Args {
     /// QEMU image format of the image file.
     #[arg(long, value_name = "FMT", default_value = "raw")]
     pub format: String,
+    /// Kernel debugger command to run if the guest enters KDL (repeatable, run
+    /// in order, e.g. `--kdl-command bt --kdl-command threads`).
+    #[arg(long = "kdl-command", value_name = "CMD")]
+    pub kdl_commands: Vec<String>,
     /// Let the guest write to the image (default: writes are discarded).
     #[arg(long)]
     pub write_image: bool,
@@ -96,6 +100,7 @@ impl Args {
         cfg.disk = self.disk;
         cfg.format = self.format.clone();
         cfg.snapshot = !self.write_image;
+        cfg.kdl_commands = self.kdl_commands.clone();
         cfg.extra_args = self.extra.clone();
         cfg
     }
@@ -179,6 +184,14 @@ impl Observer for ConsoleReporter {
                 writeln!(err, "[{at:7.1}s] stopping QEMU: {reason}")
             }
             RunEvent::Retrying { reason } => writeln!(err, "qemu: {reason}"),
+            RunEvent::KdlCommand { at, command, sent } => {
+                let how = if *sent {
+                    ""
+                } else {
+                    " (could not write to QEMU)"
+                };
+                writeln!(err, "[{at:7.1}s] kdebug> {command}{how}")
+            }
             RunEvent::WaitingForPowerOff { at, grace } => writeln!(
                 err,
                 "[{at:7.1}s] tests done; waiting up to {} s for the guest to power off",
@@ -267,6 +280,12 @@ pub fn summary(o: &QemuOutcome) -> String {
         if !p.backtrace.is_empty() {
             s.push_str("backtrace:\n");
             for l in &p.backtrace {
+                s.push_str(&format!("  {l}\n"));
+            }
+        }
+        if p.command_output.len() > 1 {
+            s.push_str("kernel debugger:\n");
+            for l in &p.command_output {
                 s.push_str(&format!("  {l}\n"));
             }
         }

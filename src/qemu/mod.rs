@@ -84,6 +84,12 @@ pub struct QemuConfig {
     /// How long to keep reading after a panic / KDL entry before stopping QEMU,
     /// if the `kdebug>` prompt does not come first.
     pub kdl_settle: Duration,
+    /// Kernel debugger commands to run when the guest enters KDL (e.g. `bt`,
+    /// `threads`, or the test module's dead-list command), one per `kdebug>`
+    /// prompt, sent over the serial port; their output ends up in
+    /// [`PanicInfo::command_output`]. Each command gets [`QemuConfig::kdl_settle`]
+    /// to finish. Empty: QEMU is stopped at the first prompt.
+    pub kdl_commands: Vec<String>,
     /// Discard the guest's writes to the image (QEMU `snapshot=on`).
     pub snapshot: bool,
     /// Output directory (created if missing).
@@ -110,6 +116,7 @@ impl QemuConfig {
             timeout: Duration::from_secs(900),
             poweroff_grace: Duration::from_secs(60),
             kdl_settle: Duration::from_secs(5),
+            kdl_commands: Vec::new(),
             snapshot: true,
             out_dir,
             extra_args: Vec::new(),
@@ -330,6 +337,15 @@ pub enum RunEvent<'a> {
         at: f64,
         /// Why.
         reason: &'a str,
+    },
+    /// A command was typed at the kernel debugger's prompt.
+    KdlCommand {
+        /// Seconds since start.
+        at: f64,
+        /// The command.
+        command: &'a str,
+        /// Whether it could be written to QEMU's serial input.
+        sent: bool,
     },
     /// `--kvm auto`: QEMU failed with KVM, the run starts again with TCG.
     Retrying {
@@ -609,8 +625,15 @@ fn run_once(
     let mut stderr_log = create(&paths.qemu_stderr)?;
 
     let mut cmd = Command::new(&argv[0]);
+    // The serial port's input is QEMU's stdin: a pipe only when there are KDL
+    // commands to type.
+    let stdin = if cfg.kdl_commands.is_empty() {
+        Stdio::null()
+    } else {
+        Stdio::piped()
+    };
     cmd.args(&argv[1..])
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let (mut child, pipes) = GroupChild::spawn(&mut cmd).map_err(|source| QemuError::Spawn {
@@ -626,6 +649,8 @@ fn run_once(
         reader(err, tx.clone(), false);
     }
     drop(tx);
+    let mut serial_in = pipes.stdin;
+    let mut kdl_sent = 0usize;
     observer.event(&RunEvent::Started {
         command: &argv,
         accel,
@@ -693,7 +718,21 @@ fn run_once(
             break End::Interrupted;
         }
         if let Some(t) = s.kdl_since {
-            if s.kdl.prompt_seen() || now.duration_since(t) >= cfg.kdl_settle {
+            let prompts = s.kdl.prompts();
+            if prompts > kdl_sent && kdl_sent < cfg.kdl_commands.len() {
+                // KDL reads a line from the serial port; `\r` ends it.
+                let command = &cfg.kdl_commands[kdl_sent];
+                kdl_sent += 1;
+                let sent = serial_in
+                    .as_mut()
+                    .is_some_and(|w| w.write_all(format!("{command}\r").as_bytes()).is_ok());
+                let at = s.at();
+                s.observer
+                    .event(&RunEvent::KdlCommand { at, command, sent });
+                s.kdl_since = Some(now);
+                continue;
+            }
+            if prompts > kdl_sent || now.duration_since(t) >= cfg.kdl_settle {
                 break End::Kdl;
             }
             continue;
@@ -757,7 +796,11 @@ fn run_once(
     s.finish();
     let _ = stderr_log.flush();
     let write_error = s.write_error.take();
-    let kdl = s.kdl.info().cloned();
+    let mut kdl = s.kdl.info().cloned();
+    if let (Some(info), true) = (kdl.as_mut(), cfg.kdl_commands.is_empty()) {
+        // Only the prompt itself: no command was typed.
+        info.command_output.clear();
+    }
     let report = s.parser.finish();
     let stderr_lines: Vec<String> = String::from_utf8_lossy(&stderr_tail)
         .lines()

@@ -50,6 +50,7 @@ impl GroupChild {
         let pid = child.id() as libc::pid_t;
         // Hand the pipes to the caller; we keep the handle for waiting.
         let pipes = Pipes {
+            stdin: child.stdin.take(),
             stdout: child.stdout.take(),
             stderr: child.stderr.take(),
         };
@@ -129,6 +130,8 @@ impl Drop for GroupChild {
 /// The child's output pipes (those that were requested as piped).
 #[derive(Debug)]
 pub struct Pipes {
+    /// The child's stdin.
+    pub stdin: Option<std::process::ChildStdin>,
     /// The child's stdout.
     pub stdout: Option<std::process::ChildStdout>,
     /// The child's stderr.

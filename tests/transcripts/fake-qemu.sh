@@ -59,17 +59,47 @@ file:*) exec 3>"${serial#file:}" ;;
 	exit 1 ;;
 esac
 
+# QEMU's stdin is the serial port's input; the replay loop below reads the
+# transcript on fd 0, so keep the real stdin on fd 4.
+exec 4<&0
+
+# Reads one line typed at KDL (ended by \r, as a serial terminal sends it)
+# into $cmd; fails at end of input.
+read_cr() {
+	cmd=
+	while :; do
+		h=$(dd bs=1 count=1 2>/dev/null <&4 | od -An -tx1 | tr -d ' \n')
+		[ -n "$h" ] || return 1
+		[ "$h" != 0d ] || return 0
+		cmd="$cmd$(printf "\\$(printf '%03o' "0x$h")")"
+	done
+}
+
+hang() {
+	sleep 3600 &
+	echo $! > "$state/child.pid"
+	wait $!
+	exit 0
+}
+
 while IFS= read -r line || [ -n "$line" ]; do
 	case "$line" in
 	'@fake sleep '*) sleep "${line#@fake sleep }" ;;
 	'@fake raw '*) printf "${line#@fake raw }" >&3 ;;
 	'@fake stderr '*) printf '%s\n' "${line#@fake stderr }" >&2 ;;
 	'@fake exit '*) exit "${line#@fake exit }" ;;
-	'@fake hang')
-		sleep 3600 &
-		echo $! > "$state/child.pid"
-		wait $!
-		exit 0 ;;
+	'@fake hang') hang ;;
+	'@fake kdl')
+		# A kernel debugger: prompt, read a command, echo it, answer.
+		while :; do
+			printf 'kdebug> ' >&3
+			read_cr || hang
+			printf '%s\r\n' "$cmd" >&3
+			case "$cmd" in
+			bt) printf 'stack trace for thread 4242 "dead_threads_sc"\r\n 0 ffffffff90004e10 (+  32) ffffffff80012345   <kernel_x86_64> invented_frame + 0x15\r\n' >&3 ;;
+			*) printf 'invented output of %s\r\n' "$cmd" >&3 ;;
+			esac
+		done ;;
 	'@fake exec-hang') exec sleep 3600 ;;
 	'@fake ignore-term') trap '' TERM ;;
 	'@fake #'*) ;;
