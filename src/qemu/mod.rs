@@ -25,7 +25,7 @@ mod command;
 mod kdl;
 mod process;
 
-pub use cli::{run_cli as run_command, Args, ConsoleReporter};
+pub use cli::{run_cli as run_command, summary, Args, ConsoleReporter};
 pub use command::{
     command_line, find_program, kvm_usable, qemu_opt_escape, resolve_accel, shell_line, Accel,
     CommandSpec, DiskBus, KvmMode, KvmUnavailable,
