@@ -3,7 +3,8 @@
 //! Library entry point for other commands (`verify`): build a [`QemuConfig`],
 //! call [`run`] with an [`Observer`] (for example [`ConsoleReporter`], or a closure
 //! `|e: &RunEvent<'_>| ...`), and read the [`QemuOutcome`]: its [`Verdict`] gives the
-//! exit code ([`Verdict::exit_code`]) and message. [`install_interrupt_handler`]
+//! exit code ([`Verdict::exit_code`]) and message, and [`summary`] renders the
+//! same end-of-run text as `dead-threads qemu`. [`install_interrupt_handler`]
 //! makes Ctrl-C / SIGTERM stop QEMU cleanly; pass its flag in
 //! [`QemuConfig::interrupt`]. [`planned_command`] gives the exact command line for
 //! a dry run.
@@ -13,7 +14,7 @@
 //! let mut cfg = QemuConfig::new("generated/haiku.image".into(), "results".into());
 //! cfg.interrupt = Some(qemu::install_interrupt_handler()?);
 //! let outcome = qemu::run(&cfg, &mut ConsoleReporter::new(false))?;
-//! println!("{}", outcome.message);
+//! print!("{}", qemu::summary(&outcome));
 //! std::process::exit(outcome.verdict.exit_code());
 //! # Ok::<(), anyhow::Error>(())
 //! ```
