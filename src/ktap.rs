@@ -71,6 +71,10 @@ pub const SERIAL_PREFIX: &str = "dead-threads-ktap: ";
 /// `debug_printf()` chunk.
 pub const MAX_LINE_BYTES: usize = 480;
 
+/// Largest plan accepted: a bigger `1..N` (garbage, most likely) is reported and
+/// ignored, so that listing missing tests stays cheap.
+pub const MAX_PLAN: u32 = 1_000_000;
+
 /// Longest line the host keeps before it cuts a line that never ends.
 const MAX_HOST_LINE: usize = 64 * 1024;
 
@@ -305,8 +309,16 @@ impl Suite {
     /// Whether every planned test has a result (false without a plan).
     pub fn plan_complete(&self) -> bool {
         match self.plan {
-            Some(n) => (1..=n).all(|k| self.tests.iter().any(|t| t.number == k)),
-            None => false,
+            Some(n) if self.tests.len() >= n as usize => {
+                let mut seen = vec![false; n as usize];
+                for t in &self.tests {
+                    if (1..=n).contains(&t.number) {
+                        seen[t.number as usize - 1] = true;
+                    }
+                }
+                seen.iter().all(|&s| s)
+            }
+            _ => false,
         }
     }
 }
@@ -774,6 +786,13 @@ impl Parser {
                     frame.pending_diags.push(format!("Subtest: {name}"));
                 }
             }
+            Line::Plan(n, _) if n > MAX_PLAN => {
+                self.error(
+                    &mut events,
+                    lineno,
+                    format!("plan 1..{n} is implausibly large (over {MAX_PLAN}); ignored"),
+                );
+            }
             Line::Plan(n, _comment) => {
                 let frame = self.stack.last_mut().expect("stack not empty");
                 if frame.suite.plan.is_some() {
@@ -1030,9 +1049,8 @@ fn finish_suite(frame: &mut Frame) {
     let suite = &mut frame.suite;
     suite.diagnostics.append(&mut frame.pending_diags);
     if let Some(n) = suite.plan {
-        suite.missing = (1..=n)
-            .filter(|k| !suite.tests.iter().any(|t| t.number == *k))
-            .collect();
+        let seen: std::collections::HashSet<u32> = suite.tests.iter().map(|t| t.number).collect();
+        suite.missing = (1..=n).filter(|k| !seen.contains(k)).collect();
     }
 }
 
@@ -1254,6 +1272,21 @@ mod tests {
         let done = p.finish();
         assert!(done.all_passed(), "{done:?}");
         assert_eq!(done.counts().passed, 3);
+    }
+
+    #[test]
+    fn huge_plans_are_refused_cheaply() {
+        let mut p = Parser::new();
+        p.feed_line("KTAP version 1");
+        p.feed_line("1..4294967295");
+        p.feed_line("ok 1 a");
+        let r = p.finish();
+        assert_eq!(r.root.plan, None);
+        assert!(r
+            .errors
+            .iter()
+            .any(|e| e.message.contains("implausibly large")));
+        assert!(!r.complete());
     }
 
     #[test]

@@ -300,3 +300,64 @@ fn haiku_repeat_suppression_is_undone() {
         None
     );
 }
+
+/// Random KTAP-like garbage (fixed-seed xorshift, so failures reproduce):
+/// the parser must never panic, and incremental and whole parsing agree.
+#[test]
+fn random_garbage_never_panics() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let pieces: &[&[u8]] = &[
+        b"KTAP version 1",
+        b"TAP version 13",
+        b"1..",
+        b"ok ",
+        b"not ok ",
+        b"# ",
+        b"# Subtest: ",
+        b"Bail out!",
+        b" # SKIP",
+        b" # TODO",
+        b"  ",
+        b"    ",
+        b"\t",
+        b"0",
+        b"1",
+        b"2",
+        b"9",
+        b"4294967296",
+        b"name",
+        b"-",
+        b"\r",
+        b"\n",
+        b"\n",
+        b"\n",
+        b"\xff\xfe",
+        b"\x00",
+        b"\x1b[2J",
+        b"dead-threads-ktap: ",
+        b"Last message repeated 3 times.",
+        b"PANIC: ",
+        b"kdebug> ",
+    ];
+    for _ in 0..300 {
+        let mut bytes = Vec::new();
+        for _ in 0..(next() % 200) {
+            bytes.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+        }
+        for prefixed in [false, true] {
+            let whole = ktap::parse_text(&bytes, prefixed);
+            let _ = ktap::render(&whole);
+            let _ = whole.counts();
+            if prefixed {
+                let (chunked, _) = parse_serial_chunked(&bytes, 1 + (next() % 17) as usize);
+                assert_eq!(chunked, whole);
+            }
+        }
+    }
+}
