@@ -4,3 +4,5 @@
 pub mod haiku_cc;
 pub mod module;
 pub mod patch;
+pub mod ktap;
+pub mod qemu;

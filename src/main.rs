@@ -16,6 +16,8 @@ enum Command {
     Patch(dead_threads::patch::Args),
     /// The in-kernel test module: compile-check it against a Haiku checkout.
     Module(dead_threads::module::Args),
+    /// Boot a Haiku test image in QEMU and report the KTAP results from its serial port.
+    Qemu(dead_threads::qemu::Args),
 }
 
 fn main() -> ExitCode {
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Patch(args) => dead_threads::patch::run(args),
         Command::Module(args) => dead_threads::module::run(args),
+        Command::Qemu(args) => dead_threads::qemu::run_command(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
