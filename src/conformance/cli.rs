@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::backend::RunOptions;
@@ -120,9 +121,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut notes = matrix.omitted();
     if args.backend != BackendKind::Os {
         notes.push(format!(
-            "backend {:?}: a model of the kernel's death-entry table, not this OS; \
+            "backend {}: a model of the kernel's death-entry table, not this OS; \
              scenarios run once, as the native API",
             args.backend
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
         ));
     }
     let stderr_tty = std::io::stderr().is_terminal();
@@ -159,14 +163,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             bar.set_position(0);
         });
         bar.finish_and_clear();
-        for o in results {
-            if args.json {
-                writeln!(stdout, "{}", serde_json::to_string(&o)?)?;
-            } else {
-                writeln!(stdout, "{}", row(&o))?;
+        if args.json {
+            for o in &results {
+                writeln!(stdout, "{}", serde_json::to_string(o)?)?;
             }
-            outcomes.push(o);
+        } else if let Some(line) = all_not_runnable(api, &results) {
+            writeln!(stdout, "{line}")?;
+        } else {
+            for o in &results {
+                writeln!(stdout, "{}", row(o))?;
+            }
         }
+        outcomes.extend(results);
     }
     let elapsed = started.elapsed();
     let verdict = Summary::of(&outcomes);
@@ -180,9 +188,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(verdict.exit_code())
 }
 
+/// One table line for an API none of whose scenarios can run here.
+fn all_not_runnable(api: Api, results: &[Outcome]) -> Option<String> {
+    let first = results.first()?;
+    let same = results
+        .iter()
+        .all(|o| o.verdict == Verdict::NotRunnable && o.note == first.note);
+    same.then(|| {
+        format!(
+            "{:<8} {:<24} {:>6} {:<8} {:<8} {:>7} {:>7} {:>9}  {:<6} {}",
+            api.name(),
+            format!("({} scenarios)", results.len()),
+            "-",
+            "-",
+            "-",
+            0,
+            0,
+            "-",
+            "n/a",
+            first.note.as_deref().unwrap_or("")
+        )
+    })
+}
+
 fn header() -> String {
     format!(
-        "{:<8} {:<24} {:>6} {:<8} {:<8} {:>7} {:>7} {:>9}  {:<5} details",
+        "{:<8} {:<24} {:>6} {:<8} {:<8} {:>7} {:>7} {:>9}  {:<6} details",
         "api", "scenario", "N", "exit", "order", "spawned", "joined", "ms", "result"
     )
 }

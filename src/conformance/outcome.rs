@@ -212,7 +212,7 @@ pub struct Outcome {
     /// The first [`WRONG_VALUES_LISTED`] wrong values.
     pub wrong_exit_value_samples: Vec<WrongValue>,
     /// Wall time of the scenario (spawn to last join), in milliseconds.
-    #[serde(serialize_with = "ser_ms")]
+    #[serde(rename = "elapsed_ms", serialize_with = "ser_ms")]
     pub elapsed: Duration,
 }
 

@@ -124,10 +124,9 @@ impl fmt::Display for Order {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ExitMode {
-    /// Every thread has fully exited (established by the OS, see
-    /// [`crate::conformance::exit_watch`]) before the first join: each join
-    /// must find the thread's death entry. This is the mode the legacy
-    /// kernel fails for more than 32 threads.
+    /// Every thread has fully exited (as the OS reports it) before the first
+    /// join, so each join must find the thread's death entry. The legacy
+    /// kernel fails this mode for more than 32 threads.
     Exited,
     /// Every thread is held alive until the main thread is about to join it,
     /// so each join finds a running thread and waits for it. At most one
