@@ -7,7 +7,10 @@
 //!   tid reused by an unrelated new thread can only delay the wait, never end
 //!   it early: two live tasks never share a tid.)
 //! - Haiku: `get_thread_info()` on a thread that has exited fails with
-//!   `B_BAD_THREAD_ID`; the watcher polls each thread until it does.
+//!   `B_BAD_THREAD_ID`; the watcher polls each thread until it does. The
+//!   kernel's `thread_exit()` stores the death entry before it makes the
+//!   thread invisible to lookups, so once `get_thread_info()` fails, a join
+//!   must find the entry (unless the kernel evicted it: the bug).
 //! - Elsewhere: not supported; the error says so.
 //!
 //! The threads publish their OS id as their first action (see
