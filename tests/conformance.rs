@@ -348,3 +348,66 @@ fn relocated_snapshots_are_used() {
         "files were written"
     );
 }
+
+/// A model backend that records how many threads were alive (spawned, not
+/// yet exited) at most.
+struct CountingModel {
+    model: KernelModel,
+    alive: usize,
+    peak: usize,
+}
+
+impl Backend for CountingModel {
+    type Handle = i32;
+    fn api(&self) -> Api {
+        Api::Native
+    }
+    fn name(&self) -> &str {
+        "counting"
+    }
+    fn runnable(&self) -> Result<(), String> {
+        Ok(())
+    }
+    fn spawn(&mut self, spec: &ThreadSpec) -> Result<i32, OsError> {
+        self.alive += 1;
+        self.peak = self.peak.max(self.alive);
+        self.model.spawn(spec)
+    }
+    fn await_exited(
+        &mut self,
+        h: &[i32],
+        t: Duration,
+    ) -> Result<(), dead_threads::conformance::exit_watch::ExitWaitError> {
+        let before = self.model.dead_entries();
+        self.model.await_exited(h, t)?;
+        self.alive -= self.model.dead_entries() - before;
+        Ok(())
+    }
+    fn release(&mut self, h: &i32) {
+        self.model.release(h)
+    }
+    fn join(&mut self, h: i32) -> Result<i64, OsError> {
+        self.model.join(h)
+    }
+}
+
+/// Exited scenarios never have more than SPAWN_WINDOW threads alive at once
+/// (Haiku allows 4096 threads system-wide), and still pass.
+#[test]
+fn exited_scenarios_bound_live_threads() {
+    use dead_threads::conformance::backend::SPAWN_WINDOW;
+    let mut b = CountingModel {
+        model: KernelModel::fixed(),
+        alive: 0,
+        peak: 0,
+    };
+    let s = Scenario::new(
+        10000,
+        ExitMode::Exited,
+        dead_threads::conformance::Order::Shuffled,
+        3,
+    );
+    let o = run_scenario(&mut b, &s, &RunOptions::default());
+    assert_eq!(o.verdict, Verdict::Pass, "{}", o.failure_summary());
+    assert_eq!(b.peak, SPAWN_WINDOW);
+}

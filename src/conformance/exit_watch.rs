@@ -18,6 +18,7 @@
 //! thread has started.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -125,8 +126,12 @@ pub fn await_exited<'a>(
     let mut backoff = Backoff::new();
     loop {
         if cfg!(target_os = "linux") {
-            let listed = linux_task_ids()?;
-            alive.retain(|t| listed.contains(t));
+            if alive.len() <= FEW {
+                alive.retain(|t| Path::new(&format!("/proc/self/task/{t}")).exists());
+            } else {
+                let listed = linux_task_ids()?;
+                alive.retain(|t| listed.contains(t));
+            }
         } else {
             let mut still = HashSet::new();
             for &t in &alive {
@@ -153,6 +158,10 @@ pub fn await_exited<'a>(
         backoff.sleep();
     }
 }
+
+/// Up to this many ids are checked one by one on Linux (a `stat` each);
+/// more are checked against one listing of `/proc/self/task`.
+const FEW: usize = 32;
 
 /// The ids listed in `/proc/self/task`.
 fn linux_task_ids() -> Result<HashSet<i64>, ExitWaitError> {

@@ -20,7 +20,7 @@
 //! With no limit ([`KernelModel::fixed`]) it models the patched kernel, and
 //! the suite gives the same snapshot as on Linux.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use super::backend::{Backend, ThreadSpec};
@@ -40,7 +40,11 @@ pub struct KernelModel {
     limit: Option<usize>,
     next_id: i32,
     live: HashMap<i32, i32>,
-    dead: VecDeque<(i32, i32)>,
+    /// Death entries, oldest first: entry sequence number -> (id, status).
+    dead: BTreeMap<u64, (i32, i32)>,
+    /// Thread id -> sequence number of its death entry.
+    dead_index: HashMap<i32, u64>,
+    next_seq: u64,
     evicted: usize,
 }
 
@@ -62,7 +66,9 @@ impl KernelModel {
             // Haiku thread ids are positive; any start works
             next_id: 100,
             live: HashMap::new(),
-            dead: VecDeque::new(),
+            dead: BTreeMap::new(),
+            dead_index: HashMap::new(),
+            next_seq: 0,
             evicted: 0,
         }
     }
@@ -83,11 +89,15 @@ impl KernelModel {
         let Some(status) = self.live.remove(&id) else {
             return;
         };
-        self.dead.push_back((id, status));
+        self.dead.insert(self.next_seq, (id, status));
+        self.dead_index.insert(id, self.next_seq);
+        self.next_seq += 1;
         if let Some(limit) = self.limit {
             while self.dead.len() > limit {
-                self.dead.pop_front();
-                self.evicted += 1;
+                if let Some((_, (old, _))) = self.dead.pop_first() {
+                    self.dead_index.remove(&old);
+                    self.evicted += 1;
+                }
             }
         }
     }
@@ -136,9 +146,10 @@ impl Backend for KernelModel {
             // waiter, no entry is created
             return Ok(i64::from(status));
         }
-        if let Some(pos) = self.dead.iter().position(|&(t, _)| t == id) {
-            let (_, status) = self.dead.remove(pos).expect("position is valid");
-            return Ok(i64::from(status));
+        if let Some(seq) = self.dead_index.remove(&id) {
+            if let Some((_, status)) = self.dead.remove(&seq) {
+                return Ok(i64::from(status));
+            }
         }
         Err(OsError::new(BAD_THREAD_ID, None))
     }
