@@ -23,7 +23,18 @@ use dead_threads::conformance::{
     RunOptions, Scenario, SnapshotRow, StdBackend, ThreadSpec,
 };
 
+/// Tests that run real threads take this lock, so they never overlap even
+/// when the harness runs tests in parallel: on Haiku every test of this
+/// binary shares one team (its death-entry list) and a 4096-thread system
+/// limit.
+static REAL_THREADS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn real_threads() -> std::sync::MutexGuard<'static, ()> {
+    REAL_THREADS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn run_default(kind: BackendKind, api: Api) -> Vec<Outcome> {
+    let _serial = (kind == BackendKind::Os).then(real_threads);
     let scenarios = Matrix::default().scenarios();
     run_api(kind, api, &scenarios, &RunOptions::default(), |_| {})
 }
@@ -233,6 +244,7 @@ fn wrong_exit_values_are_caught() {
 /// with an error rather than hang), and see it go once it has exited.
 #[test]
 fn exit_watch_sees_running_and_exited_threads() {
+    let _serial = real_threads();
     let mut b = StdBackend;
     let spec = ThreadSpec {
         index: 0,

@@ -56,19 +56,26 @@ pub enum ExitWaitError {
 /// The calling thread's OS id: `gettid()` on Linux, `find_thread(NULL)` on
 /// Haiku, `None` elsewhere.
 pub fn current_os_thread_id() -> Option<i64> {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: gettid has no preconditions.
-        Some(unsafe { libc::syscall(libc::SYS_gettid) })
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        haiku_sys::on_haiku(|| {
+    if cfg!(target_os = "haiku") {
+        // type-checked everywhere, compiled in only on Haiku (on_haiku)
+        return haiku_sys::on_haiku(|| {
             // SAFETY: find_thread(NULL) returns the calling thread's id.
             i64::from(unsafe { haiku_sys::raw::find_thread(std::ptr::null()) })
         })
-        .ok()
+        .ok();
     }
+    linux_gettid()
+}
+
+#[cfg(target_os = "linux")]
+fn linux_gettid() -> Option<i64> {
+    // SAFETY: gettid has no preconditions.
+    Some(unsafe { libc::syscall(libc::SYS_gettid) })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn linux_gettid() -> Option<i64> {
+    None
 }
 
 /// Polls with a growing interval (50 us up to 5 ms).
