@@ -13,7 +13,7 @@ use super::scenario::Api;
 /// Stack size of the spawned threads: they do almost nothing, and small
 /// stacks keep 10000 exited-but-unjoined threads (whose stacks the C library
 /// keeps until the join) cheap.
-pub const STACK_SIZE: usize = 64 * 1024;
+pub const STACK_SIZE: usize = 32 * 1024;
 
 /// Whether this OS can establish that threads have exited (Linux, Haiku).
 fn exit_watch_supported() -> Result<(), String> {
