@@ -179,7 +179,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let elapsed = started.elapsed();
     let verdict = Summary::of(&outcomes);
     // The verdict goes to stderr with --json so stdout stays pure JSON lines.
-    let line = verdict.line(elapsed);
+    let line = verdict.line(elapsed, args.backend);
     if args.json {
         eprintln!("{line}");
     } else {
@@ -271,7 +271,7 @@ impl Summary {
         }
     }
 
-    fn line(&self, elapsed: Duration) -> String {
+    fn line(&self, elapsed: Duration, backend: BackendKind) -> String {
         let ran = self.passed + self.failed;
         let na = if self.not_runnable > 0 {
             format!(", {} not runnable here", self.not_runnable)
@@ -279,7 +279,13 @@ impl Summary {
             String::new()
         };
         let secs = elapsed.as_secs_f64();
-        if self.failed > 0 {
+        if self.failed > 0 && backend == BackendKind::LegacyModel {
+            format!(
+                "verdict: FAIL — {} of {ran} scenarios failed ({} joins ok): this is what a \
+                 kernel with the 32-entry limit gives (the legacy model, not this OS)",
+                self.failed, self.joins
+            )
+        } else if self.failed > 0 {
             format!(
                 "verdict: FAIL — {} of {ran} scenarios failed{na} ({} joins ok, {secs:.2} s). \
                  A join that fails with B_BAD_THREAD_ID/ESRCH after the thread exited means the \

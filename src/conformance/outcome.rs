@@ -100,6 +100,15 @@ impl Ranges {
         self.0.iter().map(|&(a, b)| b - a + 1).sum()
     }
 
+    /// Like `Display`, but at most `max` runs, then `… (+K more)`.
+    pub fn short(&self, max: usize) -> String {
+        if self.0.len() <= max {
+            return self.to_string();
+        }
+        let head: Ranges = Ranges(self.0[..max].to_vec());
+        format!("{head}, … (+{} more)", self.len() - head.len())
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -285,7 +294,7 @@ impl Outcome {
         let mut parts: Vec<String> = self
             .failures
             .iter()
-            .map(|(name, g)| format!("{} {name} (joins {})", g.count, g.joins))
+            .map(|(name, g)| format!("{} {name} (joins {})", g.count, g.joins.short(6)))
             .collect();
         parts.extend(
             self.spawn_failures
@@ -365,6 +374,8 @@ mod tests {
     fn ranges_compact() {
         let r: Ranges = [1, 2, 3, 5, 7, 8].into_iter().collect();
         assert_eq!(r.to_string(), "1-3, 5, 7-8");
+        assert_eq!(r.short(2), "1-3, 5, … (+2 more)");
+        assert_eq!(r.short(3), "1-3, 5, 7-8");
         assert_eq!(r.len(), 6);
         let mut r = Ranges::default();
         for n in [4, 2, 9, 3, 7, 8, 3, 1] {
