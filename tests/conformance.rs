@@ -423,3 +423,76 @@ fn exited_scenarios_bound_live_threads() {
     assert_eq!(o.verdict, Verdict::Pass, "{}", o.failure_summary());
     assert_eq!(b.peak, SPAWN_WINDOW);
 }
+
+/// A backend whose threads never exit: the scenario must fail with the
+/// timeout message, attempt no join, and return (not hang).
+struct NeverExits(KernelModel);
+
+impl Backend for NeverExits {
+    type Handle = i32;
+    fn api(&self) -> Api {
+        Api::Native
+    }
+    fn name(&self) -> &str {
+        "never-exits"
+    }
+    fn runnable(&self) -> Result<(), String> {
+        Ok(())
+    }
+    fn spawn(&mut self, spec: &ThreadSpec) -> Result<i32, OsError> {
+        self.0.spawn(spec)
+    }
+    fn await_exited(
+        &mut self,
+        h: &[i32],
+        timeout: Duration,
+    ) -> Result<(), dead_threads::conformance::exit_watch::ExitWaitError> {
+        Err(
+            dead_threads::conformance::exit_watch::ExitWaitError::Timeout {
+                alive: h.len(),
+                total: h.len(),
+                what: "fully exited",
+                timeout,
+                first: h
+                    .iter()
+                    .take(5)
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        )
+    }
+    fn release(&mut self, h: &i32) {
+        self.0.release(h)
+    }
+    fn join(&mut self, _h: i32) -> Result<i64, OsError> {
+        panic!("no join may be attempted after the exit wait failed");
+    }
+}
+
+#[test]
+fn threads_that_never_exit_fail_the_scenario_clearly() {
+    let s = Scenario::new(
+        3,
+        ExitMode::Exited,
+        dead_threads::conformance::Order::Forward,
+        0,
+    );
+    let o = run_scenario(
+        &mut NeverExits(KernelModel::fixed()),
+        &s,
+        &RunOptions::default(),
+    );
+    assert_eq!(o.verdict, Verdict::Fail);
+    assert_eq!((o.spawned, o.joined_ok), (3, 0));
+    let note = o.note.clone().unwrap_or_default();
+    assert!(
+        note.contains("3 of 3 threads had not fully exited"),
+        "{note}"
+    );
+    assert!(
+        o.failure_summary().contains("--exit-timeout"),
+        "{}",
+        o.failure_summary()
+    );
+}
