@@ -111,11 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let matrix = args.matrix();
     let scenarios = matrix.scenarios();
     let apis: Vec<Api> = match args.backend {
-        BackendKind::Os => {
-            let mut v = args.api.clone();
-            v.dedup();
-            v
-        }
+        BackendKind::Os => super::scenario::dedup(&args.api),
         _ => vec![Api::Native],
     };
     let mut notes = matrix.omitted();

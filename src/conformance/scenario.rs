@@ -306,7 +306,7 @@ impl Matrix {
     }
 }
 
-fn dedup<T: Copy + PartialEq>(items: &[T]) -> Vec<T> {
+pub(crate) fn dedup<T: Copy + PartialEq>(items: &[T]) -> Vec<T> {
     let mut out: Vec<T> = Vec::new();
     for &item in items {
         if !out.contains(&item) {
