@@ -6,3 +6,4 @@ pub mod module;
 pub mod patch;
 pub mod ktap;
 pub mod qemu;
+pub mod conformance;

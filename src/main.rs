@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 /// dead-threads: patch, build and verify Haiku's thread death entries.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -12,6 +12,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the thread-join conformance suite on this OS (std::thread, pthread, native).
+    Conformance(dead_threads::conformance::Args),
     /// Recognise a Haiku tree and apply, revert or compile-check the kernel patch series.
     Patch(dead_threads::patch::Args),
     /// The in-kernel test module: compile-check it against a Haiku checkout.
@@ -23,6 +25,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Conformance(args) => dead_threads::conformance::run(args),
         Command::Patch(args) => dead_threads::patch::run(args),
         Command::Module(args) => dead_threads::module::run(args),
         Command::Qemu(args) => dead_threads::qemu::run_command(args),
