@@ -1,1 +1,4 @@
 //! dead-threads: verify that Haiku keeps every thread's exit status until it is joined.
+#![warn(missing_docs)]
+
+pub mod haiku_cc;
