@@ -1,4 +1,5 @@
 //! dead-threads: verify that Haiku keeps every thread's exit status until it is joined.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod haiku_cc;
