@@ -3,3 +3,4 @@
 
 pub mod bench;
 pub mod haiku_cc;
+pub mod patch;

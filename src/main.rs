@@ -12,6 +12,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Recognise a Haiku tree and apply, revert or compile-check the kernel patch series.
+    Patch(dead_threads::patch::Args),
     /// Measure the cost of joining dead threads: upstream's list vs. the index.
     Bench(dead_threads::bench::Args),
 }
@@ -19,10 +21,14 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Patch(args) => dead_threads::patch::run(args),
         Command::Bench(args) => dead_threads::bench::run(args),
     };
-    result.unwrap_or_else(|e| {
-        eprintln!("error: {e:#}");
-        ExitCode::from(2)
-    })
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }
