@@ -21,6 +21,8 @@ use std::fs;
 use std::process::ExitCode;
 
 include!("codegen.rs");
+include!("abi_codegen.rs");
+include!("abi_build.rs");
 
 /// Where the Haiku declarations come from.
 #[derive(Debug, Clone)]
@@ -301,6 +303,12 @@ fn main() -> ExitCode {
             }
             return ExitCode::FAILURE;
         }
+    }
+    // The dead_threads test module's ioctl ABI (abi_build.rs).
+    if let Err(e) = build_dead_threads_abi(&manifest_dir, &out_dir) {
+        println!("cargo:warning=haiku-sys: {e}");
+        eprintln!("haiku-sys: {e}");
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }

@@ -3,4 +3,5 @@
 
 pub mod bench;
 pub mod haiku_cc;
+pub mod module;
 pub mod patch;
