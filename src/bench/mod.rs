@@ -40,11 +40,12 @@ pub const DEFAULT_SIZES: [u32; 3] = [1_000, 10_000, 100_000];
 /// The largest reverse/forward ratio the index may show at any N.
 pub const INDEX_RATIO_LIMIT: f64 = 1.5;
 
-/// The Haiku headers the benchmark compiles, relative to the checkout.
-pub const CONTAINER_HEADERS: [&str; 2] = [
-    "headers/private/util/DoublyLinkedList.h",
-    "headers/private/util/OpenHashTable.h",
-];
+/// The Haiku headers the benchmark compiles.
+pub const CONTAINER_HEADERS: [&str; 2] = ["DoublyLinkedList.h", "OpenHashTable.h"];
+
+/// Where checkouts keep them, relative to the checkout: `headers/private/util`
+/// in current trees, `headers/private/kernel/util` in older ones.
+pub const CONTAINER_DIRS: [&str; 2] = ["headers/private/util", "headers/private/kernel/util"];
 
 /// Arguments of `dead-threads bench`.
 #[derive(Debug, clap::Args)]
@@ -227,27 +228,31 @@ pub fn render_table(report: &Report) -> String {
     s
 }
 
-/// Checks that `haiku` has the container headers the benchmark needs.
+/// Checks that `haiku` has the container headers the benchmark needs and
+/// returns the directory that holds them (one of [`CONTAINER_DIRS`]).
 ///
 /// # Errors
-/// A message naming the missing file and what to pass instead.
-pub fn check_checkout(haiku: &Path) -> anyhow::Result<()> {
+/// A message naming what was looked for and what to pass instead.
+pub fn check_checkout(haiku: &Path) -> anyhow::Result<PathBuf> {
     if !haiku.is_dir() {
         bail!(
             "{} is not a directory; pass --haiku (or HAIKU_TOP) pointing at a Haiku checkout",
             haiku.display()
         );
     }
-    for h in CONTAINER_HEADERS {
-        if !haiku.join(h).is_file() {
-            bail!(
-                "{} has no {h}; pass --haiku (or HAIKU_TOP) pointing at a Haiku checkout \
-                 (its headers/ directory is enough)",
-                haiku.display()
-            );
-        }
-    }
-    Ok(())
+    CONTAINER_DIRS
+        .iter()
+        .map(|d| haiku.join(d))
+        .find(|d| CONTAINER_HEADERS.iter().all(|h| d.join(h).is_file()))
+        .with_context(|| {
+            format!(
+                "{} has no {} in {}; pass --haiku (or HAIKU_TOP) pointing at a Haiku \
+                 checkout (its headers/ directory is enough)",
+                haiku.display(),
+                CONTAINER_HEADERS.join(" and "),
+                CONTAINER_DIRS.join(" or ")
+            )
+        })
 }
 
 /// Finds the host C++ compiler: `explicit`, then `$CXX`, then `clang++`, then `g++`.
@@ -286,12 +291,13 @@ pub fn find_cxx(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     )
 }
 
-/// Compiles the benchmark against `haiku`'s headers into `dir` and returns
-/// the executable's path.
+/// Compiles the benchmark against `haiku`'s headers (the containers from
+/// `util`, see [`check_checkout`]) into `dir` and returns the executable's
+/// path.
 ///
 /// # Errors
 /// The compiler failed (its output is included).
-pub fn build(haiku: &Path, cxx: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
+pub fn build(haiku: &Path, util: &Path, cxx: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
     let shim = dir.join("shim");
     std::fs::create_dir_all(&shim).with_context(|| format!("creating {}", shim.display()))?;
     let source = dir.join("join_bench.cpp");
@@ -308,7 +314,7 @@ pub fn build(haiku: &Path, cxx: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
         .arg("-I")
         .arg(&shim)
         .arg("-I")
-        .arg(haiku.join("headers/private/util"))
+        .arg(util)
         .arg("-I")
         .arg(haiku.join("headers/private/shared"))
         .arg("-o")
@@ -333,10 +339,10 @@ pub fn build(haiku: &Path, cxx: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
 /// Bad checkout, no compiler, compile failure, or a benchmark that failed or
 /// printed something unexpected.
 pub fn measure(haiku: &Path, cxx: Option<&Path>, sizes: &[u32]) -> anyhow::Result<Report> {
-    check_checkout(haiku)?;
+    let util = check_checkout(haiku)?;
     let cxx = find_cxx(cxx)?;
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
-    let exe = build(haiku, &cxx, dir.path())?;
+    let exe = build(haiku, &util, &cxx, dir.path())?;
     let sizes: Vec<u32> = if sizes.is_empty() {
         DEFAULT_SIZES.to_vec()
     } else {
