@@ -226,3 +226,84 @@ fn upstream_model_passes_the_guard_snapshots() {
         );
     }
 }
+
+/// The test module's churn scenario as a kernel with (`modern`) or without
+/// the series reports it: without, the module cannot tell the kernel, and
+/// each batch's threads (256 at a time) keep their entries until the final
+/// joins consume them.
+fn churn_report(n: u32, modern: bool) -> haiku_sys::device::ChurnReport {
+    haiku_sys::device::ChurnReport {
+        team: 100,
+        kernel_knows_detached: modern,
+        spawned: n,
+        spawn_error: None,
+        still_alive: 0,
+        detach_errors: 0,
+        first_detach_error: None,
+        entries_before: 0,
+        own_entries_max: if modern { 0 } else { n.min(256) },
+        own_entries_after: if modern { 0 } else { n },
+        entries_after: if modern { 0 } else { n },
+        joined_ok: if modern { 0 } else { n },
+        joined_bad_thread_id: if modern { n } else { 0 },
+        joined_other_error: 0,
+        churn_time: std::time::Duration::ZERO,
+    }
+}
+
+fn join_cost_report(n: u32) -> haiku_sys::device::JoinCostReport {
+    haiku_sys::device::JoinCostReport {
+        team: 100,
+        spawn_error: None,
+        forward_spawned: n,
+        forward_joined_ok: n,
+        forward_failed: 0,
+        reverse_spawned: n,
+        reverse_joined_ok: n,
+        reverse_failed: 0,
+        still_alive: 0,
+        forward_join_time: std::time::Duration::ZERO,
+        reverse_join_time: std::time::Duration::ZERO,
+    }
+}
+
+fn churn_text(modern: bool) -> String {
+    let mut out = String::new();
+    for n in common::MODULE_SIZES {
+        common::render_churn(&mut out, n, &churn_report(n, modern));
+    }
+    out
+}
+
+#[test]
+fn module_snapshots_hold_for_the_modern_kernel_and_fail_for_upstream() {
+    let join_cost = {
+        let mut out = String::new();
+        for n in common::MODULE_SIZES {
+            common::render_join_cost(&mut out, n, &join_cost_report(n));
+        }
+        out
+    };
+    for name in [
+        "haiku_detached_module__churn_at_creation",
+        "haiku_detached_module__churn_after_exit",
+    ] {
+        let modern = churn_text(true);
+        common::snapshot_settings().bind(|| insta::assert_snapshot!(name, modern));
+        let upstream = churn_text(false);
+        let expected = snapshot_body(name);
+        assert_ne!(upstream, expected, "{name} must fail for upstream");
+        let diff = TextDiff::from_lines(expected.as_str(), upstream.as_str());
+        let added: Vec<String> = diff
+            .iter_all_changes()
+            .filter(|c| c.tag() == ChangeTag::Insert)
+            .map(|c| c.value().trim_end().to_owned())
+            .collect();
+        for n in common::MODULE_SIZES {
+            let line = format!("  own_entries_after: {n}");
+            assert!(added.contains(&line), "{name}: the diff lacks `{line}`");
+        }
+    }
+    common::snapshot_settings()
+        .bind(|| insta::assert_snapshot!("haiku_detached_module__join_cost", join_cost));
+}

@@ -21,6 +21,8 @@ pub const PTHREADS: usize = 100;
 pub const JOINABLE_STD: usize = 1000;
 /// Native threads of the joinable scenario.
 pub const JOINABLE_NATIVE: usize = 100;
+/// The Ns of the module scenarios: 10^2 .. 10^5.
+pub const MODULE_SIZES: [u32; 4] = [100, 1_000, 10_000, 100_000];
 
 /// What a scenario needs from the system under test. Every method returns
 /// only once the threads it made are gone (no longer live threads).
@@ -164,4 +166,32 @@ pub fn snapshot_settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_prepend_module_to_snapshot(false);
     s
+}
+
+/// Renders what must not depend on timing of a churn run.
+pub fn render_churn(out: &mut String, n: u32, r: &haiku_sys::device::ChurnReport) {
+    let _ = writeln!(out, "- n: {n}");
+    let _ = writeln!(out, "  kernel_knows_detached: {}", r.kernel_knows_detached);
+    let _ = writeln!(out, "  spawned: {}", r.spawned);
+    let _ = writeln!(out, "  spawn_error: {}", render_status(r.spawn_error));
+    let _ = writeln!(out, "  detach_errors: {}", r.detach_errors);
+    let _ = writeln!(out, "  own_entries_max: {}", r.own_entries_max);
+    let _ = writeln!(out, "  own_entries_after: {}", r.own_entries_after);
+    let _ = writeln!(out, "  joined_bad_thread_id: {}", r.joined_bad_thread_id);
+    let _ = writeln!(out, "  joined_ok: {}", r.joined_ok);
+    let _ = writeln!(out, "  joined_other_error: {}", r.joined_other_error);
+}
+
+/// Renders what must not depend on timing of a join-cost run.
+pub fn render_join_cost(out: &mut String, n: u32, r: &haiku_sys::device::JoinCostReport) {
+    let _ = writeln!(out, "- n: {n}");
+    let _ = writeln!(out, "  spawn_error: {}", render_status(r.spawn_error));
+    let _ = writeln!(out, "  forward_joined_ok: {}", r.forward_joined_ok);
+    let _ = writeln!(out, "  forward_failed: {}", r.forward_failed);
+    let _ = writeln!(out, "  reverse_joined_ok: {}", r.reverse_joined_ok);
+    let _ = writeln!(out, "  reverse_failed: {}", r.reverse_failed);
+}
+
+fn render_status(s: Option<Status>) -> String {
+    s.map_or_else(|| "none".to_owned(), |s| s.to_string())
 }
