@@ -29,7 +29,7 @@ fn build_dead_threads_abi(manifest_dir: &Path, out_dir: &Path) -> Result<(), Str
         let rust_target = std::env::var("TARGET").unwrap_or_default();
         let clang_target = clang_target_for(&rust_target);
         libclang_available()?;
-        dead_threads_abi_builder(&header, &[format!("--target={clang_target}")])
+        dead_threads_abi_builder(&header, &dead_threads_abi_clang_args(&clang_target))
             .generate()
             .map_err(|e| format!("bindgen failed on {}: {e}", header.display()))?
             .write_to_file(&out)

@@ -250,3 +250,36 @@ fn device_rejects_bad_requests() {
     assert_eq!(own.team as libc::pid_t, std::process::id() as libc::pid_t);
     assert!(own.entries.is_empty());
 }
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn concurrent_callers() {
+    let Some((device, _guard)) = device("concurrent_callers") else {
+        return;
+    };
+    // Two scenarios and a reader at once: the module serializes the
+    // scenarios; each must still see exactly its own threads' entries.
+    let device = &device;
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| s.spawn(move || device.run_kernel_scenario(500, JoinOrder::Reverse, None)))
+            .collect();
+        let reader = s.spawn(move || {
+            (0..200)
+                .map(|_| device.dead_list(0, 64).map(|l| l.count))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        for run in runs {
+            let report = run.join().expect("scenario thread").expect("scenario");
+            assert_eq!(report.spawned, 500, "{report:?}");
+            assert_eq!(report.own_entries_exited, 500, "{report:?}");
+            assert_eq!(report.joined_ok, 500, "{report:?}");
+            assert_eq!(report.wrong_status, 0, "{report:?}");
+            assert_eq!(report.own_entries_after, 0, "{report:?}");
+        }
+        reader.join().expect("reader thread").expect("dead_list");
+    });
+}

@@ -373,8 +373,9 @@ impl DeadThreadsDevice {
 
     /// Runs the kernel scenario: `threads` kernel threads spawned into the
     /// caller's team, each exiting with [`scenario_status`]`(i)`; once all
-    /// have left the thread table (at most `exit_timeout`, default 10 s) the
-    /// module joins each with `wait_for_thread` in `order`.
+    /// have left the thread table (at most `exit_timeout`: default 10 s,
+    /// 1 µs .. 600 s, else `B_BAD_VALUE`) the module joins each with
+    /// `wait_for_thread` in `order`.
     ///
     /// `threads` must be 1..=`DEAD_THREADS_MAX_SCENARIO_THREADS`, else
     /// `B_BAD_VALUE`. When spawning fails part way the module still joins
@@ -398,7 +399,7 @@ impl DeadThreadsDevice {
         request.exit_timeout = match exit_timeout {
             Some(t) => i64::try_from(t.as_micros())
                 .ok()
-                .filter(|&t| t > 0)
+                .filter(|&t| t > 0 && t <= i64::from(DEAD_THREADS_MAX_EXIT_TIMEOUT))
                 .ok_or(Status::BAD_VALUE)?,
             None => 0,
         };
@@ -537,7 +538,7 @@ fn timeout_micros(exit_timeout: Option<Duration>) -> Result<i64, Status> {
     match exit_timeout {
         Some(t) => i64::try_from(t.as_micros())
             .ok()
-            .filter(|&t| t > 0)
+            .filter(|&t| t > 0 && t <= i64::from(DEAD_THREADS_MAX_EXIT_TIMEOUT))
             .ok_or(Status::BAD_VALUE),
         None => Ok(0),
     }

@@ -12,6 +12,9 @@
 //! ```sh
 //! HAIKU_SYS_REGENERATE=1 cargo test -p haiku-sys --test dead_threads_abi
 //! ```
+//!
+//! (When new Rust code already uses a constant the bundled bindings lack,
+//! the crate does not compile yet: regenerate before using it.)
 
 use std::collections::BTreeMap;
 use std::mem::{align_of, offset_of, size_of};
@@ -166,7 +169,8 @@ fn rust_facts() -> BTreeMap<String, i64> {
         DEAD_THREADS_DETACH_AT_CREATION,
         DEAD_THREADS_DETACH_AFTER_EXIT,
         DEAD_THREADS_DETACH_UNSUPPORTED,
-        DEAD_THREADS_DETACH_SUPPORTED
+        DEAD_THREADS_DETACH_SUPPORTED,
+        DEAD_THREADS_MAX_EXIT_TIMEOUT
     );
     // The function-like macro DEAD_THREADS_SCENARIO_STATUS(i) is
     // reimplemented in Rust.

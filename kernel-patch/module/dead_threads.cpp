@@ -466,8 +466,10 @@ run_scenario(dead_threads_scenario_request& request)
 		&& request.order != DEAD_THREADS_ORDER_SHUFFLED) {
 		return B_BAD_VALUE;
 	}
-	if (request.exit_timeout < 0)
+	if (request.exit_timeout < 0
+		|| request.exit_timeout > DEAD_THREADS_MAX_EXIT_TIMEOUT) {
 		return B_BAD_VALUE;
+	}
 
 	bigtime_t exitTimeout = request.exit_timeout != 0
 		? request.exit_timeout : DEAD_THREADS_DEFAULT_EXIT_TIMEOUT;
@@ -688,8 +690,10 @@ check_batch_arguments(uint32 threadCount, uint32 maxThreads, uint32& batch,
 		return B_BAD_VALUE;
 	if (batch == 0)
 		batch = DEAD_THREADS_DEFAULT_BATCH;
-	if (batch > DEAD_THREADS_MAX_SCENARIO_THREADS || exitTimeout < 0)
+	if (batch > DEAD_THREADS_MAX_SCENARIO_THREADS || exitTimeout < 0
+		|| exitTimeout > DEAD_THREADS_MAX_EXIT_TIMEOUT) {
 		return B_BAD_VALUE;
+	}
 	return B_OK;
 }
 
