@@ -515,3 +515,41 @@ fn cli_status_json_apply_and_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--haiku"));
 }
+
+#[test]
+fn cli_check_without_clang_says_how_to_install() {
+    let series =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/series/series.toml");
+    let fx = write_tree(&legacy_files(), false);
+    let out = bin()
+        .args(["patch", "check", "--haiku"])
+        .arg(&fx.root)
+        .arg("--series")
+        .arg(&series)
+        .env("DEAD_THREADS_CLANG", "/nonexistent/clang")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("apt-get install clang libc++-dev"), "{err}");
+}
+
+#[test]
+fn first_patch_committed_second_in_work_tree_reverts() {
+    let s = fixture_series();
+    let fx = write_tree(&legacy_files(), true);
+    let before = snapshot_tree(&fx.root);
+    // The first patch is committed (git am), the second only applied.
+    git_in(
+        &fx.root,
+        &["am", "-q", s.bases[0].patches[0].path.to_str().unwrap()],
+    );
+    git_in(
+        &fx.root,
+        &["apply", s.bases[0].patches[1].path.to_str().unwrap()],
+    );
+    let tree = Tree::open(&fx.root).unwrap();
+    assert_eq!(patch::status(&tree, &s).unwrap().applied, 2);
+    patch::revert(&tree, &s, false, &RealFs).unwrap();
+    assert_eq!(snapshot_tree(&fx.root), before);
+}
