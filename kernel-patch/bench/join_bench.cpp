@@ -295,7 +295,13 @@ run(const char* name, int32 n)
 	const double budget = 2e9;
 	double forward = best_of<Team>(n, FORWARD, budget);
 	double reverse = best_of<Team>(n, REVERSE, budget);
-	double miss = measure_misses<Team>(n, n >= 100000 ? 200 : 2000);
+	int32 missRounds = n >= 100000 ? 200 : 2000;
+	double miss = measure_misses<Team>(n, missRounds);
+	for (int round = 1; round < 3; round++) {
+		double again = measure_misses<Team>(n, missRounds);
+		if (again < miss)
+			miss = again;
+	}
 	printf("RESULT impl=%s n=%d forward_ns=%.2f reverse_ns=%.2f miss_ns=%.2f "
 		"ratio=%.3f\n", name, (int)n, forward, reverse, miss,
 		reverse / forward);
