@@ -20,6 +20,8 @@ enum Command {
     Module(dead_threads::module::Args),
     /// Boot a Haiku test image in QEMU and report the KTAP results from its serial port.
     Qemu(dead_threads::qemu::Args),
+    /// Benchmark death-entry lookup: upstream's list against the modern series' index.
+    Bench(dead_threads::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         Command::Patch(args) => dead_threads::patch::run(args),
         Command::Module(args) => dead_threads::module::run(args),
         Command::Qemu(args) => dead_threads::qemu::run_command(args),
+        Command::Bench(args) => dead_threads::bench::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

@@ -71,6 +71,50 @@ CHECK_OFFSET(dead_threads_scenario_request, spawn_time, 88);
 CHECK_OFFSET(dead_threads_scenario_request, exit_time, 96);
 CHECK_OFFSET(dead_threads_scenario_request, join_time, 104);
 
+/* revision 2 */
+CHECK_SIZE(dead_threads_churn_request, 96);
+CHECK_OFFSET(dead_threads_churn_request, version, 0);
+CHECK_OFFSET(dead_threads_churn_request, size, 4);
+CHECK_OFFSET(dead_threads_churn_request, thread_count, 8);
+CHECK_OFFSET(dead_threads_churn_request, batch, 12);
+CHECK_OFFSET(dead_threads_churn_request, detach, 16);
+CHECK_OFFSET(dead_threads_churn_request, reserved, 20);
+CHECK_OFFSET(dead_threads_churn_request, exit_timeout, 24);
+CHECK_OFFSET(dead_threads_churn_request, team, 32);
+CHECK_OFFSET(dead_threads_churn_request, kernel_support, 36);
+CHECK_OFFSET(dead_threads_churn_request, spawned, 40);
+CHECK_OFFSET(dead_threads_churn_request, spawn_error, 44);
+CHECK_OFFSET(dead_threads_churn_request, still_alive, 48);
+CHECK_OFFSET(dead_threads_churn_request, detach_errors, 52);
+CHECK_OFFSET(dead_threads_churn_request, first_detach_error, 56);
+CHECK_OFFSET(dead_threads_churn_request, entries_before, 60);
+CHECK_OFFSET(dead_threads_churn_request, own_entries_max, 64);
+CHECK_OFFSET(dead_threads_churn_request, own_entries_after, 68);
+CHECK_OFFSET(dead_threads_churn_request, entries_after, 72);
+CHECK_OFFSET(dead_threads_churn_request, joined_ok, 76);
+CHECK_OFFSET(dead_threads_churn_request, joined_bad_thread_id, 80);
+CHECK_OFFSET(dead_threads_churn_request, joined_other_error, 84);
+CHECK_OFFSET(dead_threads_churn_request, churn_time, 88);
+
+CHECK_SIZE(dead_threads_join_cost_request, 80);
+CHECK_OFFSET(dead_threads_join_cost_request, version, 0);
+CHECK_OFFSET(dead_threads_join_cost_request, size, 4);
+CHECK_OFFSET(dead_threads_join_cost_request, thread_count, 8);
+CHECK_OFFSET(dead_threads_join_cost_request, batch, 12);
+CHECK_OFFSET(dead_threads_join_cost_request, exit_timeout, 16);
+CHECK_OFFSET(dead_threads_join_cost_request, team, 24);
+CHECK_OFFSET(dead_threads_join_cost_request, spawn_error, 28);
+CHECK_OFFSET(dead_threads_join_cost_request, forward_spawned, 32);
+CHECK_OFFSET(dead_threads_join_cost_request, forward_joined_ok, 36);
+CHECK_OFFSET(dead_threads_join_cost_request, forward_failed, 40);
+CHECK_OFFSET(dead_threads_join_cost_request, reverse_spawned, 44);
+CHECK_OFFSET(dead_threads_join_cost_request, reverse_joined_ok, 48);
+CHECK_OFFSET(dead_threads_join_cost_request, reverse_failed, 52);
+CHECK_OFFSET(dead_threads_join_cost_request, still_alive, 56);
+CHECK_OFFSET(dead_threads_join_cost_request, reserved, 60);
+CHECK_OFFSET(dead_threads_join_cost_request, forward_join_time, 64);
+CHECK_OFFSET(dead_threads_join_cost_request, reverse_join_time, 72);
+
 
 /* One fact about the C side of the ABI, for the Rust agreement test. */
 typedef struct dead_threads_abi_fact {
@@ -136,13 +180,58 @@ static const dead_threads_abi_fact sFacts[] = {
 	OFFSET(dead_threads_scenario_request, exit_time),
 	OFFSET(dead_threads_scenario_request, join_time),
 
+	SIZE(dead_threads_churn_request),
+	ALIGN(dead_threads_churn_request),
+	OFFSET(dead_threads_churn_request, version),
+	OFFSET(dead_threads_churn_request, size),
+	OFFSET(dead_threads_churn_request, thread_count),
+	OFFSET(dead_threads_churn_request, batch),
+	OFFSET(dead_threads_churn_request, detach),
+	OFFSET(dead_threads_churn_request, reserved),
+	OFFSET(dead_threads_churn_request, exit_timeout),
+	OFFSET(dead_threads_churn_request, team),
+	OFFSET(dead_threads_churn_request, kernel_support),
+	OFFSET(dead_threads_churn_request, spawned),
+	OFFSET(dead_threads_churn_request, spawn_error),
+	OFFSET(dead_threads_churn_request, still_alive),
+	OFFSET(dead_threads_churn_request, detach_errors),
+	OFFSET(dead_threads_churn_request, first_detach_error),
+	OFFSET(dead_threads_churn_request, entries_before),
+	OFFSET(dead_threads_churn_request, own_entries_max),
+	OFFSET(dead_threads_churn_request, own_entries_after),
+	OFFSET(dead_threads_churn_request, entries_after),
+	OFFSET(dead_threads_churn_request, joined_ok),
+	OFFSET(dead_threads_churn_request, joined_bad_thread_id),
+	OFFSET(dead_threads_churn_request, joined_other_error),
+	OFFSET(dead_threads_churn_request, churn_time),
+
+	SIZE(dead_threads_join_cost_request),
+	ALIGN(dead_threads_join_cost_request),
+	OFFSET(dead_threads_join_cost_request, version),
+	OFFSET(dead_threads_join_cost_request, size),
+	OFFSET(dead_threads_join_cost_request, thread_count),
+	OFFSET(dead_threads_join_cost_request, batch),
+	OFFSET(dead_threads_join_cost_request, exit_timeout),
+	OFFSET(dead_threads_join_cost_request, team),
+	OFFSET(dead_threads_join_cost_request, spawn_error),
+	OFFSET(dead_threads_join_cost_request, forward_spawned),
+	OFFSET(dead_threads_join_cost_request, forward_joined_ok),
+	OFFSET(dead_threads_join_cost_request, forward_failed),
+	OFFSET(dead_threads_join_cost_request, reverse_spawned),
+	OFFSET(dead_threads_join_cost_request, reverse_joined_ok),
+	OFFSET(dead_threads_join_cost_request, reverse_failed),
+	OFFSET(dead_threads_join_cost_request, still_alive),
+	OFFSET(dead_threads_join_cost_request, reserved),
+	OFFSET(dead_threads_join_cost_request, forward_join_time),
+	OFFSET(dead_threads_join_cost_request, reverse_join_time),
+
 	VALUE(DEAD_THREADS_ABI_VERSION),
 	VALUE(DEAD_THREADS_OP_BASE),
 	VALUE(DEAD_THREADS_GET_INFO),
 	VALUE(DEAD_THREADS_GET_DEAD_LIST),
 	VALUE(DEAD_THREADS_RUN_SCENARIO),
-	VALUE(DEAD_THREADS_RESERVED_CHURN),
-	VALUE(DEAD_THREADS_RESERVED_JOIN_COST),
+	VALUE(DEAD_THREADS_RUN_CHURN),
+	VALUE(DEAD_THREADS_RUN_JOIN_COST),
 	VALUE(DEAD_THREADS_MAX_LIST_ENTRIES),
 	VALUE(DEAD_THREADS_MAX_SCENARIO_THREADS),
 	VALUE(DEAD_THREADS_LIMIT_UNLIMITED),
@@ -155,6 +244,14 @@ static const dead_threads_abi_fact sFacts[] = {
 	VALUE(DEAD_THREADS_SCENARIO_STATUS(0)),
 	VALUE(DEAD_THREADS_SCENARIO_STATUS(1999)),
 	VALUE(DEAD_THREADS_DEFAULT_EXIT_TIMEOUT),
+	VALUE(DEAD_THREADS_ABI_REVISION),
+	VALUE(DEAD_THREADS_MAX_CHURN_THREADS),
+	VALUE(DEAD_THREADS_MAX_JOIN_COST_THREADS),
+	VALUE(DEAD_THREADS_DEFAULT_BATCH),
+	VALUE(DEAD_THREADS_DETACH_AT_CREATION),
+	VALUE(DEAD_THREADS_DETACH_AFTER_EXIT),
+	VALUE(DEAD_THREADS_DETACH_UNSUPPORTED),
+	VALUE(DEAD_THREADS_DETACH_SUPPORTED),
 	VALUE(DEAD_THREADS_MAX_EXIT_TIMEOUT),
 };
 

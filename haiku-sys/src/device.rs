@@ -432,6 +432,198 @@ impl DeadThreadsDevice {
     }
 }
 
+// Revision 2 of the ABI: the churn and join-cost scenarios (the modern
+// series, kernel-patch/modern). A revision 1 module answers
+// B_DEV_INVALID_IOCTL for them.
+
+request!(dead_threads_churn_request, DEAD_THREADS_RUN_CHURN);
+request!(dead_threads_join_cost_request, DEAD_THREADS_RUN_JOIN_COST);
+
+/// How the churn scenario's threads are detached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetachMode {
+    /// Created detached (`THREAD_CREATION_FLAG_DETACHED`, what
+    /// `pthread_create` with `PTHREAD_CREATE_DETACHED` does).
+    AtCreation,
+    /// Detached once gone (`thread_detach()`, what `pthread_detach` of a
+    /// dead thread does).
+    AfterExit,
+}
+
+/// What the churn scenario observed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChurnReport {
+    /// The caller's team.
+    pub team: team_id,
+    /// Whether the kernel the module was built for can be told that a
+    /// thread is detached (the modern series). If not, the threads were
+    /// left alone, like libroot leaves detached pthreads there.
+    pub kernel_knows_detached: bool,
+    /// Threads spawned.
+    pub spawned: u32,
+    /// Why spawning stopped early, if it did.
+    pub spawn_error: Option<Status>,
+    /// Threads that had not left the thread table in time (then waited for).
+    pub still_alive: u32,
+    /// Failed `thread_detach()` calls, and the first error.
+    pub detach_errors: u32,
+    /// The first of those errors.
+    pub first_detach_error: Option<Status>,
+    /// Length of the team's whole dead list before the scenario.
+    pub entries_before: u32,
+    /// Most death entries of one batch's threads seen after that batch.
+    pub own_entries_max: u32,
+    /// Death entries of all the scenario's threads after the last batch.
+    pub own_entries_after: u32,
+    /// Length of the whole list after the last batch.
+    pub entries_after: u32,
+    /// Final `wait_for_thread` calls that succeeded (an entry was kept).
+    pub joined_ok: u32,
+    /// Final `wait_for_thread` calls that failed with `B_BAD_THREAD_ID`.
+    pub joined_bad_thread_id: u32,
+    /// Final `wait_for_thread` calls with any other result.
+    pub joined_other_error: u32,
+    /// Time for spawning, exiting and detaching all threads.
+    pub churn_time: Duration,
+}
+
+/// What the join-cost scenario measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinCostReport {
+    /// The caller's team.
+    pub team: team_id,
+    /// Why spawning stopped early, if it did.
+    pub spawn_error: Option<Status>,
+    /// Dead threads joined oldest first.
+    pub forward_spawned: u32,
+    /// Forward joins that returned the thread's own exit status.
+    pub forward_joined_ok: u32,
+    /// Forward joins that did not.
+    pub forward_failed: u32,
+    /// Dead threads joined newest first.
+    pub reverse_spawned: u32,
+    /// Reverse joins that returned the thread's own exit status.
+    pub reverse_joined_ok: u32,
+    /// Reverse joins that did not.
+    pub reverse_failed: u32,
+    /// Threads that had not left the thread table in time.
+    pub still_alive: u32,
+    /// Time of all forward joins.
+    pub forward_join_time: Duration,
+    /// Time of all reverse joins.
+    pub reverse_join_time: Duration,
+}
+
+impl JoinCostReport {
+    /// Nanoseconds per forward join.
+    pub fn forward_ns_per_join(&self) -> f64 {
+        per_join_ns(self.forward_join_time, self.forward_spawned)
+    }
+
+    /// Nanoseconds per reverse join.
+    pub fn reverse_ns_per_join(&self) -> f64 {
+        per_join_ns(self.reverse_join_time, self.reverse_spawned)
+    }
+}
+
+fn per_join_ns(time: Duration, joins: u32) -> f64 {
+    if joins == 0 {
+        0.0
+    } else {
+        time.as_nanos() as f64 / f64::from(joins)
+    }
+}
+
+fn timeout_micros(exit_timeout: Option<Duration>) -> Result<i64, Status> {
+    match exit_timeout {
+        Some(t) => i64::try_from(t.as_micros())
+            .ok()
+            .filter(|&t| t > 0 && t <= i64::from(DEAD_THREADS_MAX_EXIT_TIMEOUT))
+            .ok_or(Status::BAD_VALUE),
+        None => Ok(0),
+    }
+}
+
+impl DeadThreadsDevice {
+    /// Runs the churn scenario (ABI revision 2): `threads` detached threads
+    /// (1..=`DEAD_THREADS_MAX_CHURN_THREADS`) are created in the caller's
+    /// team and exit, `batch` at a time (0: the module's default); their
+    /// death entries are counted after every batch and must stay 0 on a
+    /// kernel with the modern series. A revision 1 module answers
+    /// `B_DEV_INVALID_IOCTL`.
+    pub fn run_churn(
+        &self,
+        threads: u32,
+        batch: u32,
+        detach: DetachMode,
+        exit_timeout: Option<Duration>,
+    ) -> Result<ChurnReport, Status> {
+        let mut request: dead_threads_churn_request = new_request();
+        request.thread_count = threads;
+        request.batch = batch;
+        request.detach = match detach {
+            DetachMode::AtCreation => DEAD_THREADS_DETACH_AT_CREATION,
+            DetachMode::AfterExit => DEAD_THREADS_DETACH_AFTER_EXIT,
+        };
+        request.exit_timeout = timeout_micros(exit_timeout)?;
+        match self.ioctl(&mut request) {
+            Ok(()) => {}
+            Err(status) if request.spawned > 0 && request.spawn_error == status.raw() => {}
+            Err(status) => return Err(status),
+        }
+        Ok(ChurnReport {
+            team: request.team,
+            kernel_knows_detached: request.kernel_support == DEAD_THREADS_DETACH_SUPPORTED,
+            spawned: request.spawned,
+            spawn_error: optional_status(request.spawn_error),
+            still_alive: request.still_alive,
+            detach_errors: request.detach_errors,
+            first_detach_error: optional_status(request.first_detach_error),
+            entries_before: request.entries_before,
+            own_entries_max: request.own_entries_max,
+            own_entries_after: request.own_entries_after,
+            entries_after: request.entries_after,
+            joined_ok: request.joined_ok,
+            joined_bad_thread_id: request.joined_bad_thread_id,
+            joined_other_error: request.joined_other_error,
+            churn_time: micros(request.churn_time),
+        })
+    }
+
+    /// Runs the join-cost scenario (ABI revision 2): `threads` dead threads
+    /// (1..=`DEAD_THREADS_MAX_JOIN_COST_THREADS`) joined oldest first, then
+    /// as many joined newest first, `batch` alive at a time (0: default).
+    pub fn run_join_cost(
+        &self,
+        threads: u32,
+        batch: u32,
+        exit_timeout: Option<Duration>,
+    ) -> Result<JoinCostReport, Status> {
+        let mut request: dead_threads_join_cost_request = new_request();
+        request.thread_count = threads;
+        request.batch = batch;
+        request.exit_timeout = timeout_micros(exit_timeout)?;
+        match self.ioctl(&mut request) {
+            Ok(()) => {}
+            Err(status) if request.forward_spawned > 0 && request.spawn_error == status.raw() => {}
+            Err(status) => return Err(status),
+        }
+        Ok(JoinCostReport {
+            team: request.team,
+            spawn_error: optional_status(request.spawn_error),
+            forward_spawned: request.forward_spawned,
+            forward_joined_ok: request.forward_joined_ok,
+            forward_failed: request.forward_failed,
+            reverse_spawned: request.reverse_spawned,
+            reverse_joined_ok: request.reverse_joined_ok,
+            reverse_failed: request.reverse_failed,
+            still_alive: request.still_alive,
+            forward_join_time: micros(request.forward_join_time),
+            reverse_join_time: micros(request.reverse_join_time),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,6 +652,26 @@ mod tests {
         assert_eq!(scenario_status(0), DEAD_THREADS_SCENARIO_STATUS_BASE as i32);
         assert_ne!(scenario_status(0), scenario_status(1));
         assert_eq!(scenario_status(999) - scenario_status(0), 999);
+    }
+
+    #[test]
+    fn revision_2_requests_follow_the_scenario_ops() {
+        let r: dead_threads_churn_request = new_request();
+        assert_eq!(r.version, DEAD_THREADS_ABI_VERSION);
+        assert_eq!(
+            r.size as usize,
+            std::mem::size_of::<dead_threads_churn_request>()
+        );
+        assert_eq!(
+            <dead_threads_churn_request as Request>::OP,
+            DEAD_THREADS_RUN_SCENARIO + 1
+        );
+        assert_eq!(
+            <dead_threads_join_cost_request as Request>::OP,
+            DEAD_THREADS_RUN_SCENARIO + 2
+        );
+        assert_eq!(timeout_micros(Some(Duration::ZERO)), Err(Status::BAD_VALUE));
+        assert_eq!(per_join_ns(Duration::from_micros(3), 3), 1000.0);
     }
 
     #[test]

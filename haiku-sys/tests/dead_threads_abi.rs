@@ -97,14 +97,61 @@ fn rust_facts() -> BTreeMap<String, i64> {
         exit_time,
         join_time
     );
+    size!(dead_threads_churn_request);
+    offset!(
+        dead_threads_churn_request,
+        version,
+        size,
+        thread_count,
+        batch,
+        detach,
+        reserved,
+        exit_timeout,
+        team,
+        kernel_support,
+        spawned,
+        spawn_error,
+        still_alive,
+        detach_errors,
+        first_detach_error,
+        entries_before,
+        own_entries_max,
+        own_entries_after,
+        entries_after,
+        joined_ok,
+        joined_bad_thread_id,
+        joined_other_error,
+        churn_time
+    );
+    size!(dead_threads_join_cost_request);
+    offset!(
+        dead_threads_join_cost_request,
+        version,
+        size,
+        thread_count,
+        batch,
+        exit_timeout,
+        team,
+        spawn_error,
+        forward_spawned,
+        forward_joined_ok,
+        forward_failed,
+        reverse_spawned,
+        reverse_joined_ok,
+        reverse_failed,
+        still_alive,
+        reserved,
+        forward_join_time,
+        reverse_join_time
+    );
     value!(
         DEAD_THREADS_ABI_VERSION,
         DEAD_THREADS_OP_BASE,
         DEAD_THREADS_GET_INFO,
         DEAD_THREADS_GET_DEAD_LIST,
         DEAD_THREADS_RUN_SCENARIO,
-        DEAD_THREADS_RESERVED_CHURN,
-        DEAD_THREADS_RESERVED_JOIN_COST,
+        DEAD_THREADS_RUN_CHURN,
+        DEAD_THREADS_RUN_JOIN_COST,
         DEAD_THREADS_MAX_LIST_ENTRIES,
         DEAD_THREADS_MAX_SCENARIO_THREADS,
         DEAD_THREADS_LIMIT_UNLIMITED,
@@ -115,6 +162,14 @@ fn rust_facts() -> BTreeMap<String, i64> {
         DEAD_THREADS_ORDER_SHUFFLED,
         DEAD_THREADS_SCENARIO_STATUS_BASE,
         DEAD_THREADS_DEFAULT_EXIT_TIMEOUT,
+        DEAD_THREADS_ABI_REVISION,
+        DEAD_THREADS_MAX_CHURN_THREADS,
+        DEAD_THREADS_MAX_JOIN_COST_THREADS,
+        DEAD_THREADS_DEFAULT_BATCH,
+        DEAD_THREADS_DETACH_AT_CREATION,
+        DEAD_THREADS_DETACH_AFTER_EXIT,
+        DEAD_THREADS_DETACH_UNSUPPORTED,
+        DEAD_THREADS_DETACH_SUPPORTED,
         DEAD_THREADS_MAX_EXIT_TIMEOUT
     );
     // The function-like macro DEAD_THREADS_SCENARIO_STATUS(i) is

@@ -590,6 +590,343 @@ run_scenario(dead_threads_scenario_request& request)
 }
 
 
+//	#pragma mark - revision 2 scenarios: churn and join cost
+
+
+/*	The kernel learns that a thread is detached through the creation flag and
+	thread_detach() the modern series (kernel-patch/modern) adds. Built
+	against a tree without them, the churn scenario still runs, but cannot
+	tell the kernel: its threads then leave death entries, which is exactly
+	what happens to detached pthreads there.
+*/
+#ifdef THREAD_CREATION_FLAG_DETACHED
+#	define DEAD_THREADS_KERNEL_DETACH 1
+#else
+#	define DEAD_THREADS_KERNEL_DETACH 0
+#endif
+
+
+/*!	Spawns  count threads into the team  teamID with the creation
+	 flags and resumes them; thread i exits with
+	DEAD_THREADS_SCENARIO_STATUS(firstIndex + i).
+	
+eturn The number of threads spawned;  _error says why it is less
+		than  count.
+*/
+static uint32
+spawn_scenario_batch(team_id teamID, thread_id* threads, uint32 firstIndex,
+	uint32 count, uint32 flags, const char* what, status_t& _error)
+{
+	_error = B_OK;
+	for (uint32 i = 0; i < count; i++) {
+		char name[B_OS_NAME_LENGTH];
+		snprintf(name, sizeof(name), "dead_threads %s %" B_PRIu32, what,
+			firstIndex + i);
+
+		ThreadCreationAttributes attributes(&scenario_thread, name,
+			B_NORMAL_PRIORITY,
+			(void*)(addr_t)DEAD_THREADS_SCENARIO_STATUS(firstIndex + i),
+			teamID);
+		attributes.flags = flags;
+
+		thread_id thread = thread_create_thread(attributes, true);
+		if (thread < 0) {
+			_error = thread;
+			return i;
+		}
+
+		threads[i] = thread;
+		resume_thread(thread);
+	}
+
+	return count;
+}
+
+
+/*!	Waits until the batch's threads are gone; those still in the thread table
+	at  deadline are then waited for without a timeout (which consumes
+	their exit status), so that no thread runs this module's code anymore
+	when the caller returns.
+	
+eturn The number of threads that were still alive at the deadline.
+*/
+static uint32
+finish_scenario_batch(const thread_id* threads, uint32 count,
+	bigtime_t deadline)
+{
+	uint32 stillAlive = wait_until_gone(threads, count, deadline);
+	if (stillAlive == 0)
+		return 0;
+
+	for (uint32 i = 0; i < count; i++) {
+		if (Thread::IsAlive(threads[i])) {
+			status_t exitStatus;
+			wait_for_thread(threads[i], &exitStatus);
+		}
+	}
+
+	return stillAlive;
+}
+
+
+/*!	Counts the team's entries of the given threads (sorted in place). */
+static uint32
+count_own_entries(Team* team, thread_id* threads, uint32 count)
+{
+	qsort(threads, count, sizeof(thread_id), &compare_thread_ids);
+
+	uint32 total;
+	uint32 own;
+	count_dead_entries(team, threads, count, total, own);
+	return own;
+}
+
+
+static status_t
+check_batch_arguments(uint32 threadCount, uint32 maxThreads, uint32& batch,
+	int64 exitTimeout)
+{
+	if (threadCount == 0 || threadCount > maxThreads)
+		return B_BAD_VALUE;
+	if (batch == 0)
+		batch = DEAD_THREADS_DEFAULT_BATCH;
+	if (batch > DEAD_THREADS_MAX_SCENARIO_THREADS || exitTimeout < 0
+		|| exitTimeout > DEAD_THREADS_MAX_EXIT_TIMEOUT) {
+		return B_BAD_VALUE;
+	}
+	return B_OK;
+}
+
+
+/*!	The churn scenario: request.thread_count detached threads are created in
+	the caller's team and exit, batch by batch. After each batch, the team's
+	death entries of that batch's threads are counted; they must be 0 on a
+	kernel that knows detached threads. At the end, every thread is waited
+	for once: that must fail with B_BAD_THREAD_ID, and it cleans up whatever
+	a kernel without detached threads has kept.
+*/
+static status_t
+run_churn(dead_threads_churn_request& request)
+{
+	uint32 count = request.thread_count;
+	uint32 batch = request.batch;
+	status_t status = check_batch_arguments(count,
+		DEAD_THREADS_MAX_CHURN_THREADS, batch, request.exit_timeout);
+	if (status != B_OK)
+		return status;
+	if (request.reserved != 0
+		|| (request.detach != DEAD_THREADS_DETACH_AT_CREATION
+			&& request.detach != DEAD_THREADS_DETACH_AFTER_EXIT)) {
+		return B_BAD_VALUE;
+	}
+
+	bigtime_t exitTimeout = request.exit_timeout != 0
+		? request.exit_timeout : DEAD_THREADS_DEFAULT_EXIT_TIMEOUT;
+
+	thread_id* threads = (thread_id*)malloc(count * sizeof(thread_id));
+	thread_id* sorted = (thread_id*)malloc(count * sizeof(thread_id));
+	MemoryDeleter threadsDeleter(threads);
+	MemoryDeleter sortedDeleter(sorted);
+	if (threads == NULL || sorted == NULL)
+		return B_NO_MEMORY;
+
+	MutexLocker scenarioLocker(sScenarioLock);
+
+	Team* team = thread_get_current_thread()->team;
+	BReference<Team> teamReference(team);
+	team_id teamID = team->id;
+
+	uint32 unused;
+	uint32 entriesBefore;
+	count_dead_entries(team, NULL, 0, entriesBefore, unused);
+
+	uint32 creationFlags = 0;
+#if DEAD_THREADS_KERNEL_DETACH
+	if (request.detach == DEAD_THREADS_DETACH_AT_CREATION)
+		creationFlags = THREAD_CREATION_FLAG_DETACHED;
+#endif
+
+	bigtime_t start = system_time();
+	status_t spawnError = B_OK;
+	uint32 spawned = 0;
+	uint32 stillAlive = 0;
+	uint32 detachErrors = 0;
+	status_t firstDetachError = B_OK;
+	uint32 ownEntriesMax = 0;
+	while (spawned < count && spawnError == B_OK) {
+		uint32 batchCount = min_c(batch, count - spawned);
+		thread_id* batchThreads = threads + spawned;
+		uint32 batchSpawned = spawn_scenario_batch(teamID, batchThreads,
+			spawned, batchCount, creationFlags, "churn", spawnError);
+		spawned += batchSpawned;
+
+		stillAlive += finish_scenario_batch(batchThreads, batchSpawned,
+			system_time() + exitTimeout);
+
+#if DEAD_THREADS_KERNEL_DETACH
+		if (request.detach == DEAD_THREADS_DETACH_AFTER_EXIT) {
+			for (uint32 i = 0; i < batchSpawned; i++) {
+				status_t error = thread_detach(batchThreads[i]);
+				if (error != B_OK && detachErrors++ == 0)
+					firstDetachError = error;
+			}
+		}
+#endif
+
+		memcpy(sorted, batchThreads, batchSpawned * sizeof(thread_id));
+		uint32 own = count_own_entries(team, sorted, batchSpawned);
+		if (own > ownEntriesMax)
+			ownEntriesMax = own;
+	}
+	bigtime_t churnTime = system_time() - start;
+
+	// all of this scenario's entries, and the whole list
+	memcpy(sorted, threads, spawned * sizeof(thread_id));
+	qsort(sorted, spawned, sizeof(thread_id), &compare_thread_ids);
+
+	uint32 entriesAfter;
+	uint32 ownEntriesAfter;
+	count_dead_entries(team, sorted, spawned, entriesAfter, ownEntriesAfter);
+
+	// Joining a detached thread that is gone must fail. On a kernel that
+	// keeps entries for them, this is also what frees those entries.
+	uint32 joinedOK = 0;
+	uint32 joinedBadThreadID = 0;
+	uint32 joinedOtherError = 0;
+	for (uint32 i = 0; i < spawned; i++) {
+		status_t exitStatus;
+		status_t result = wait_for_thread(threads[i], &exitStatus);
+		if (result == B_OK)
+			joinedOK++;
+		else if (result == B_BAD_THREAD_ID)
+			joinedBadThreadID++;
+		else
+			joinedOtherError++;
+	}
+
+	request.team = teamID;
+	request.kernel_support = DEAD_THREADS_KERNEL_DETACH
+		? DEAD_THREADS_DETACH_SUPPORTED : DEAD_THREADS_DETACH_UNSUPPORTED;
+	request.spawned = spawned;
+	request.spawn_error = spawnError;
+	request.still_alive = stillAlive;
+	request.detach_errors = detachErrors;
+	request.first_detach_error = firstDetachError;
+	request.entries_before = entriesBefore;
+	request.own_entries_max = ownEntriesMax;
+	request.own_entries_after = ownEntriesAfter;
+	request.entries_after = entriesAfter;
+	request.joined_ok = joinedOK;
+	request.joined_bad_thread_id = joinedBadThreadID;
+	request.joined_other_error = joinedOtherError;
+	request.churn_time = churnTime;
+
+	return spawnError;
+}
+
+
+/*!	Lets  count joinable threads die in the team, batch by batch, then
+	waits for all of them in the given order and returns the time that took.
+	Every spawned thread has been waited for when this returns.
+*/
+static bigtime_t
+run_join_cost_phase(team_id teamID, thread_id* threads, uint32 count,
+	uint32 batch, bigtime_t exitTimeout, bool reverse, uint32& _spawned,
+	uint32& _joinedOK, uint32& _failed, uint32& _stillAlive,
+	status_t& _spawnError)
+{
+	uint32 spawned = 0;
+	_spawnError = B_OK;
+	while (spawned < count && _spawnError == B_OK) {
+		uint32 batchCount = min_c(batch, count - spawned);
+		uint32 batchSpawned = spawn_scenario_batch(teamID, threads + spawned,
+			spawned, batchCount, 0, "join cost", _spawnError);
+		_stillAlive += finish_scenario_batch(threads + spawned, batchSpawned,
+			system_time() + exitTimeout);
+		spawned += batchSpawned;
+	}
+
+	uint32 joinedOK = 0;
+	uint32 failed = 0;
+	bigtime_t start = system_time();
+	for (uint32 k = 0; k < spawned; k++) {
+		uint32 index = reverse ? spawned - 1 - k : k;
+		status_t exitStatus = B_OK;
+		status_t result = wait_for_thread(threads[index], &exitStatus);
+		if (result == B_OK
+			&& exitStatus == DEAD_THREADS_SCENARIO_STATUS(index)) {
+			joinedOK++;
+		} else
+			failed++;
+	}
+	bigtime_t joinTime = system_time() - start;
+
+	_spawned = spawned;
+	_joinedOK = joinedOK;
+	_failed = failed;
+	return joinTime;
+}
+
+
+/*!	The join-cost scenario: N dead threads joined oldest first, then N more
+	joined newest first; the time of both join phases is reported.
+	Upstream walks the team's dead list from its oldest entry, so the reverse
+	phase costs O(N) per join there, and O(1) with the modern series' index.
+	Entries the team had before count as well: they sit before ours.
+*/
+static status_t
+run_join_cost(dead_threads_join_cost_request& request)
+{
+	uint32 count = request.thread_count;
+	uint32 batch = request.batch;
+	status_t status = check_batch_arguments(count,
+		DEAD_THREADS_MAX_JOIN_COST_THREADS, batch, request.exit_timeout);
+	if (status != B_OK)
+		return status;
+	if (request.reserved != 0)
+		return B_BAD_VALUE;
+
+	bigtime_t exitTimeout = request.exit_timeout != 0
+		? request.exit_timeout : DEAD_THREADS_DEFAULT_EXIT_TIMEOUT;
+
+	thread_id* threads = (thread_id*)malloc(count * sizeof(thread_id));
+	MemoryDeleter threadsDeleter(threads);
+	if (threads == NULL)
+		return B_NO_MEMORY;
+
+	MutexLocker scenarioLocker(sScenarioLock);
+
+	team_id teamID = team_get_current_team_id();
+	uint32 stillAlive = 0;
+
+	request.team = teamID;
+	request.forward_spawned = 0;
+	request.forward_joined_ok = 0;
+	request.forward_failed = 0;
+	request.reverse_spawned = 0;
+	request.reverse_joined_ok = 0;
+	request.reverse_failed = 0;
+	request.forward_join_time = 0;
+	request.reverse_join_time = 0;
+
+	status_t spawnError;
+	request.forward_join_time = run_join_cost_phase(teamID, threads, count,
+		batch, exitTimeout, false, request.forward_spawned,
+		request.forward_joined_ok, request.forward_failed, stillAlive,
+		spawnError);
+	if (spawnError == B_OK) {
+		request.reverse_join_time = run_join_cost_phase(teamID, threads,
+			count, batch, exitTimeout, true, request.reverse_spawned,
+			request.reverse_joined_ok, request.reverse_failed, stillAlive,
+			spawnError);
+	}
+
+	request.spawn_error = spawnError;
+	request.still_alive = stillAlive;
+	return spawnError;
+}
+
+
 //	#pragma mark - kernel debugger
 
 
@@ -716,6 +1053,14 @@ dead_threads_control(void* cookie, uint32 op, void* buffer, size_t length)
 			// the scenario reports what happened even when spawning failed
 			return handle_request<dead_threads_scenario_request>(buffer,
 				&run_scenario, true);
+
+		// revision 2
+		case DEAD_THREADS_RUN_CHURN:
+			return handle_request<dead_threads_churn_request>(buffer,
+				&run_churn, true);
+		case DEAD_THREADS_RUN_JOIN_COST:
+			return handle_request<dead_threads_join_cost_request>(buffer,
+				&run_join_cost, true);
 	}
 
 	return B_DEV_INVALID_IOCTL;

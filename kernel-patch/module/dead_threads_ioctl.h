@@ -38,13 +38,14 @@ enum {
 	/* dead_threads_scenario_request */
 	DEAD_THREADS_RUN_SCENARIO,
 
-	/* Reserved for further in-kernel scenarios: a churn scenario (threads
-	 * that keep dying while others join) and a join-cost scenario (time of
-	 * wait_for_thread() as a function of the dead list length). Not
-	 * implemented by version 1 of the driver, which answers
-	 * B_DEV_INVALID_IOCTL like for any unknown opcode. */
-	DEAD_THREADS_RESERVED_CHURN,
-	DEAD_THREADS_RESERVED_JOIN_COST,
+	/* ABI revision 2 (same version 1 of the requests above, which keep
+	 * their layout): the churn and join-cost scenarios. A revision 1 driver
+	 * answers B_DEV_INVALID_IOCTL for them, like for any unknown opcode;
+	 * that is how a client tells the revisions apart. */
+	/* dead_threads_churn_request */
+	DEAD_THREADS_RUN_CHURN,
+	/* dead_threads_join_cost_request */
+	DEAD_THREADS_RUN_JOIN_COST,
 
 	DEAD_THREADS_OP_END
 };
@@ -52,6 +53,16 @@ enum {
 /* Caps enforced by the driver; larger requests get B_BAD_VALUE. */
 #define DEAD_THREADS_MAX_LIST_ENTRIES		16384
 #define DEAD_THREADS_MAX_SCENARIO_THREADS	2048
+
+/* The revision of the ABI this header describes (see DEAD_THREADS_RUN_CHURN) */
+#define DEAD_THREADS_ABI_REVISION			2
+
+/* Caps of the revision 2 scenarios. Their threads are spawned in batches of
+ * at most DEAD_THREADS_MAX_SCENARIO_THREADS alive at a time, so that even
+ * the largest runs stay far below the system's thread limit. */
+#define DEAD_THREADS_MAX_CHURN_THREADS		100000
+#define DEAD_THREADS_MAX_JOIN_COST_THREADS	100000
+#define DEAD_THREADS_DEFAULT_BATCH			256
 
 /* dead_threads_info_request.limit when the kernel keeps every entry */
 #define DEAD_THREADS_LIMIT_UNLIMITED		0
@@ -72,6 +83,26 @@ enum {
 	DEAD_THREADS_ORDER_REVERSE = 1,
 	/* join in a permutation drawn from "seed" */
 	DEAD_THREADS_ORDER_SHUFFLED = 2
+};
+
+/* dead_threads_churn_request.detach: how the scenario threads are detached */
+enum {
+	/* created detached (THREAD_CREATION_FLAG_DETACHED, as pthread_create()
+	 * with PTHREAD_CREATE_DETACHED does) */
+	DEAD_THREADS_DETACH_AT_CREATION = 0,
+	/* detached once they are gone (thread_detach(), as pthread_detach() on
+	 * a dead thread does) */
+	DEAD_THREADS_DETACH_AFTER_EXIT = 1
+};
+
+/* dead_threads_churn_request.kernel_support */
+enum {
+	/* the kernel the module was built for cannot be told that a thread is
+	 * detached: the threads are created and left alone, which is what
+	 * libroot does with a detached pthread there */
+	DEAD_THREADS_DETACH_UNSUPPORTED = 0,
+	/* the kernel has THREAD_CREATION_FLAG_DETACHED and thread_detach() */
+	DEAD_THREADS_DETACH_SUPPORTED = 1
 };
 
 /* Exit status of scenario thread i (0-based); every thread's is distinct. */
@@ -178,6 +209,95 @@ typedef struct dead_threads_scenario_request {
 	int64_t		exit_time;
 	int64_t		join_time;
 } dead_threads_scenario_request;
+
+
+/* Revision 2: N detached threads are created and exit in the caller's team,
+ * in batches; the team's death entries of those threads are counted after
+ * every batch (they must stay 0) and, at the end, each thread is waited for
+ * once (which must fail with B_BAD_THREAD_ID). */
+typedef struct dead_threads_churn_request {
+	uint32_t	version;
+	uint32_t	size;
+	/* in */
+	uint32_t	thread_count;
+		/* 1 .. DEAD_THREADS_MAX_CHURN_THREADS */
+	uint32_t	batch;
+		/* threads alive at once, 1 .. DEAD_THREADS_MAX_SCENARIO_THREADS;
+		 * 0: DEAD_THREADS_DEFAULT_BATCH */
+	uint32_t	detach;
+		/* DEAD_THREADS_DETACH_* */
+	uint32_t	reserved;
+		/* must be 0 */
+	int64_t		exit_timeout;
+		/* per batch, microseconds, 0 .. DEAD_THREADS_MAX_EXIT_TIMEOUT;
+		 * 0: DEAD_THREADS_DEFAULT_EXIT_TIMEOUT */
+	/* out */
+	int32_t		team;
+	uint32_t	kernel_support;
+		/* DEAD_THREADS_DETACH_SUPPORTED or _UNSUPPORTED */
+	uint32_t	spawned;
+	int32_t		spawn_error;
+		/* B_OK, or why spawning stopped early */
+	uint32_t	still_alive;
+		/* threads still in the thread table when a batch's wait ended;
+		 * they were then waited for without timeout */
+	uint32_t	detach_errors;
+		/* thread_detach() calls that failed (AFTER_EXIT only) */
+	int32_t		first_detach_error;
+	uint32_t	entries_before;
+		/* length of the team's whole dead list before spawning */
+	uint32_t	own_entries_max;
+		/* most entries of this scenario's threads seen after any batch */
+	uint32_t	own_entries_after;
+		/* entries of this scenario's threads after the last batch */
+	uint32_t	entries_after;
+		/* length of the whole list after the last batch */
+	uint32_t	joined_ok;
+		/* final waits that succeeded (each consumes an entry) */
+	uint32_t	joined_bad_thread_id;
+		/* final waits that failed with B_BAD_THREAD_ID */
+	uint32_t	joined_other_error;
+	int64_t		churn_time;
+		/* microseconds for spawning, exiting and detaching all threads */
+} dead_threads_churn_request;
+
+
+/* Revision 2: N threads die in the caller's team without being waited for
+ * (in batches), then all are waited for oldest first ("forward"); then N more
+ * die and are waited for newest first ("reverse"). The time of each join
+ * phase is reported: per join, it is (forward|reverse)_join_time / joined. */
+typedef struct dead_threads_join_cost_request {
+	uint32_t	version;
+	uint32_t	size;
+	/* in */
+	uint32_t	thread_count;
+		/* 1 .. DEAD_THREADS_MAX_JOIN_COST_THREADS */
+	uint32_t	batch;
+		/* threads alive at once, 1 .. DEAD_THREADS_MAX_SCENARIO_THREADS;
+		 * 0: DEAD_THREADS_DEFAULT_BATCH */
+	int64_t		exit_timeout;
+		/* per batch, microseconds, 0 .. DEAD_THREADS_MAX_EXIT_TIMEOUT;
+		 * 0: DEAD_THREADS_DEFAULT_EXIT_TIMEOUT */
+	/* out */
+	int32_t		team;
+	int32_t		spawn_error;
+		/* B_OK, or why spawning stopped early (then nothing was timed) */
+	uint32_t	forward_spawned;
+	uint32_t	forward_joined_ok;
+	uint32_t	forward_failed;
+		/* waits that did not return B_OK with the right exit status */
+	uint32_t	reverse_spawned;
+	uint32_t	reverse_joined_ok;
+	uint32_t	reverse_failed;
+	uint32_t	still_alive;
+		/* threads that had not left the thread table in time (summed over
+		 * batches); they were waited for without timeout before timing */
+	uint32_t	reserved;
+	int64_t		forward_join_time;
+		/* microseconds for all forward joins */
+	int64_t		reverse_join_time;
+		/* microseconds for all reverse joins */
+} dead_threads_join_cost_request;
 
 
 #endif	/* _DEAD_THREADS_IOCTL_H */

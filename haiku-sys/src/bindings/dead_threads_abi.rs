@@ -10,6 +10,10 @@ pub const DEAD_THREADS_ABI_VERSION: u32 = 1;
 pub const DEAD_THREADS_OP_BASE: u32 = 10000;
 pub const DEAD_THREADS_MAX_LIST_ENTRIES: u32 = 16384;
 pub const DEAD_THREADS_MAX_SCENARIO_THREADS: u32 = 2048;
+pub const DEAD_THREADS_ABI_REVISION: u32 = 2;
+pub const DEAD_THREADS_MAX_CHURN_THREADS: u32 = 100000;
+pub const DEAD_THREADS_MAX_JOIN_COST_THREADS: u32 = 100000;
+pub const DEAD_THREADS_DEFAULT_BATCH: u32 = 256;
 pub const DEAD_THREADS_LIMIT_UNLIMITED: u32 = 0;
 pub const DEAD_THREADS_SCENARIO_STATUS_BASE: u32 = 1560281088;
 pub const DEAD_THREADS_DEFAULT_EXIT_TIMEOUT: u32 = 10000000;
@@ -17,8 +21,8 @@ pub const DEAD_THREADS_MAX_EXIT_TIMEOUT: u32 = 600000000;
 pub const DEAD_THREADS_GET_INFO: _bindgen_ty_1 = 10000;
 pub const DEAD_THREADS_GET_DEAD_LIST: _bindgen_ty_1 = 10001;
 pub const DEAD_THREADS_RUN_SCENARIO: _bindgen_ty_1 = 10002;
-pub const DEAD_THREADS_RESERVED_CHURN: _bindgen_ty_1 = 10003;
-pub const DEAD_THREADS_RESERVED_JOIN_COST: _bindgen_ty_1 = 10004;
+pub const DEAD_THREADS_RUN_CHURN: _bindgen_ty_1 = 10003;
+pub const DEAD_THREADS_RUN_JOIN_COST: _bindgen_ty_1 = 10004;
 pub const DEAD_THREADS_OP_END: _bindgen_ty_1 = 10005;
 pub type _bindgen_ty_1 = u32;
 pub const DEAD_THREADS_LIST_KIND_LIST: _bindgen_ty_2 = 1;
@@ -28,6 +32,12 @@ pub const DEAD_THREADS_ORDER_FORWARD: _bindgen_ty_3 = 0;
 pub const DEAD_THREADS_ORDER_REVERSE: _bindgen_ty_3 = 1;
 pub const DEAD_THREADS_ORDER_SHUFFLED: _bindgen_ty_3 = 2;
 pub type _bindgen_ty_3 = u32;
+pub const DEAD_THREADS_DETACH_AT_CREATION: _bindgen_ty_4 = 0;
+pub const DEAD_THREADS_DETACH_AFTER_EXIT: _bindgen_ty_4 = 1;
+pub type _bindgen_ty_4 = u32;
+pub const DEAD_THREADS_DETACH_UNSUPPORTED: _bindgen_ty_5 = 0;
+pub const DEAD_THREADS_DETACH_SUPPORTED: _bindgen_ty_5 = 1;
+pub type _bindgen_ty_5 = u32;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone, PartialEq, Eq)]
 pub struct dead_threads_entry {
@@ -189,4 +199,143 @@ const _: () = {
         [::core::mem::offset_of!(dead_threads_scenario_request, exit_time) - 96usize];
     ["Offset of field: dead_threads_scenario_request::join_time"]
         [::core::mem::offset_of!(dead_threads_scenario_request, join_time) - 104usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone, PartialEq, Eq)]
+pub struct dead_threads_churn_request {
+    pub version: u32,
+    pub size: u32,
+    pub thread_count: u32,
+    pub batch: u32,
+    pub detach: u32,
+    pub reserved: u32,
+    pub exit_timeout: i64,
+    pub team: i32,
+    pub kernel_support: u32,
+    pub spawned: u32,
+    pub spawn_error: i32,
+    pub still_alive: u32,
+    pub detach_errors: u32,
+    pub first_detach_error: i32,
+    pub entries_before: u32,
+    pub own_entries_max: u32,
+    pub own_entries_after: u32,
+    pub entries_after: u32,
+    pub joined_ok: u32,
+    pub joined_bad_thread_id: u32,
+    pub joined_other_error: u32,
+    pub churn_time: i64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of dead_threads_churn_request"]
+        [::core::mem::size_of::<dead_threads_churn_request>() - 96usize];
+    ["Alignment of dead_threads_churn_request"]
+        [::core::mem::align_of::<dead_threads_churn_request>() - 8usize];
+    ["Offset of field: dead_threads_churn_request::version"]
+        [::core::mem::offset_of!(dead_threads_churn_request, version) - 0usize];
+    ["Offset of field: dead_threads_churn_request::size"]
+        [::core::mem::offset_of!(dead_threads_churn_request, size) - 4usize];
+    ["Offset of field: dead_threads_churn_request::thread_count"]
+        [::core::mem::offset_of!(dead_threads_churn_request, thread_count) - 8usize];
+    ["Offset of field: dead_threads_churn_request::batch"]
+        [::core::mem::offset_of!(dead_threads_churn_request, batch) - 12usize];
+    ["Offset of field: dead_threads_churn_request::detach"]
+        [::core::mem::offset_of!(dead_threads_churn_request, detach) - 16usize];
+    ["Offset of field: dead_threads_churn_request::reserved"]
+        [::core::mem::offset_of!(dead_threads_churn_request, reserved) - 20usize];
+    ["Offset of field: dead_threads_churn_request::exit_timeout"]
+        [::core::mem::offset_of!(dead_threads_churn_request, exit_timeout) - 24usize];
+    ["Offset of field: dead_threads_churn_request::team"]
+        [::core::mem::offset_of!(dead_threads_churn_request, team) - 32usize];
+    ["Offset of field: dead_threads_churn_request::kernel_support"]
+        [::core::mem::offset_of!(dead_threads_churn_request, kernel_support) - 36usize];
+    ["Offset of field: dead_threads_churn_request::spawned"]
+        [::core::mem::offset_of!(dead_threads_churn_request, spawned) - 40usize];
+    ["Offset of field: dead_threads_churn_request::spawn_error"]
+        [::core::mem::offset_of!(dead_threads_churn_request, spawn_error) - 44usize];
+    ["Offset of field: dead_threads_churn_request::still_alive"]
+        [::core::mem::offset_of!(dead_threads_churn_request, still_alive) - 48usize];
+    ["Offset of field: dead_threads_churn_request::detach_errors"]
+        [::core::mem::offset_of!(dead_threads_churn_request, detach_errors) - 52usize];
+    ["Offset of field: dead_threads_churn_request::first_detach_error"]
+        [::core::mem::offset_of!(dead_threads_churn_request, first_detach_error) - 56usize];
+    ["Offset of field: dead_threads_churn_request::entries_before"]
+        [::core::mem::offset_of!(dead_threads_churn_request, entries_before) - 60usize];
+    ["Offset of field: dead_threads_churn_request::own_entries_max"]
+        [::core::mem::offset_of!(dead_threads_churn_request, own_entries_max) - 64usize];
+    ["Offset of field: dead_threads_churn_request::own_entries_after"]
+        [::core::mem::offset_of!(dead_threads_churn_request, own_entries_after) - 68usize];
+    ["Offset of field: dead_threads_churn_request::entries_after"]
+        [::core::mem::offset_of!(dead_threads_churn_request, entries_after) - 72usize];
+    ["Offset of field: dead_threads_churn_request::joined_ok"]
+        [::core::mem::offset_of!(dead_threads_churn_request, joined_ok) - 76usize];
+    ["Offset of field: dead_threads_churn_request::joined_bad_thread_id"]
+        [::core::mem::offset_of!(dead_threads_churn_request, joined_bad_thread_id) - 80usize];
+    ["Offset of field: dead_threads_churn_request::joined_other_error"]
+        [::core::mem::offset_of!(dead_threads_churn_request, joined_other_error) - 84usize];
+    ["Offset of field: dead_threads_churn_request::churn_time"]
+        [::core::mem::offset_of!(dead_threads_churn_request, churn_time) - 88usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone, PartialEq, Eq)]
+pub struct dead_threads_join_cost_request {
+    pub version: u32,
+    pub size: u32,
+    pub thread_count: u32,
+    pub batch: u32,
+    pub exit_timeout: i64,
+    pub team: i32,
+    pub spawn_error: i32,
+    pub forward_spawned: u32,
+    pub forward_joined_ok: u32,
+    pub forward_failed: u32,
+    pub reverse_spawned: u32,
+    pub reverse_joined_ok: u32,
+    pub reverse_failed: u32,
+    pub still_alive: u32,
+    pub reserved: u32,
+    pub forward_join_time: i64,
+    pub reverse_join_time: i64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of dead_threads_join_cost_request"]
+        [::core::mem::size_of::<dead_threads_join_cost_request>() - 80usize];
+    ["Alignment of dead_threads_join_cost_request"]
+        [::core::mem::align_of::<dead_threads_join_cost_request>() - 8usize];
+    ["Offset of field: dead_threads_join_cost_request::version"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, version) - 0usize];
+    ["Offset of field: dead_threads_join_cost_request::size"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, size) - 4usize];
+    ["Offset of field: dead_threads_join_cost_request::thread_count"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, thread_count) - 8usize];
+    ["Offset of field: dead_threads_join_cost_request::batch"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, batch) - 12usize];
+    ["Offset of field: dead_threads_join_cost_request::exit_timeout"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, exit_timeout) - 16usize];
+    ["Offset of field: dead_threads_join_cost_request::team"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, team) - 24usize];
+    ["Offset of field: dead_threads_join_cost_request::spawn_error"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, spawn_error) - 28usize];
+    ["Offset of field: dead_threads_join_cost_request::forward_spawned"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, forward_spawned) - 32usize];
+    ["Offset of field: dead_threads_join_cost_request::forward_joined_ok"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, forward_joined_ok) - 36usize];
+    ["Offset of field: dead_threads_join_cost_request::forward_failed"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, forward_failed) - 40usize];
+    ["Offset of field: dead_threads_join_cost_request::reverse_spawned"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, reverse_spawned) - 44usize];
+    ["Offset of field: dead_threads_join_cost_request::reverse_joined_ok"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, reverse_joined_ok) - 48usize];
+    ["Offset of field: dead_threads_join_cost_request::reverse_failed"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, reverse_failed) - 52usize];
+    ["Offset of field: dead_threads_join_cost_request::still_alive"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, still_alive) - 56usize];
+    ["Offset of field: dead_threads_join_cost_request::reserved"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, reserved) - 60usize];
+    ["Offset of field: dead_threads_join_cost_request::forward_join_time"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, forward_join_time) - 64usize];
+    ["Offset of field: dead_threads_join_cost_request::reverse_join_time"]
+        [::core::mem::offset_of!(dead_threads_join_cost_request, reverse_join_time) - 72usize];
 };

@@ -1,0 +1,251 @@
+//! T1 checks of the modern series (`kernel-patch/modern/`) against a real
+//! upstream-current Haiku checkout named by `HAIKU_TOP` (never modified: a
+//! copy is patched). Without `HAIKU_TOP`, or with a checkout of another base,
+//! the tests print why they are skipped and pass.
+//!
+//! What is checked: the series applies in order and reverts to the exact
+//! original files; every touched kernel and libroot file compiles for
+//! `x86_64-unknown-haiku` with the checkout's headers (`haiku_cc`); the new
+//! syscall's userland and kernel declarations agree (what gensyscalls relies
+//! on); the test module builds against the patched tree; and the compile
+//! check has teeth: libroot's patch alone does not compile.
+//! Nothing here builds or boots Haiku.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dead_threads::haiku_cc::{self, Profile};
+
+const SERIES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/kernel-patch/modern");
+const MODULE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/kernel-patch/module");
+
+/// What must be copied for the compile checks.
+const COPIED: [&str; 4] = [
+    "headers",
+    "build",
+    "src/system/kernel",
+    "src/system/libroot",
+];
+
+/// The checkout, if `HAIKU_TOP` names an upstream-current one.
+fn upstream_current(test: &str) -> Option<PathBuf> {
+    let Some(top) = std::env::var_os("HAIKU_TOP").map(PathBuf::from) else {
+        eprintln!("SKIPPED {test}: HAIKU_TOP is not set (point it at a Haiku checkout)");
+        return None;
+    };
+    let types = std::fs::read_to_string(top.join("headers/private/kernel/thread_types.h"))
+        .unwrap_or_else(|e| panic!("HAIKU_TOP={}: no thread_types.h: {e}", top.display()));
+    if !types.contains("ThreadDeathEntryList") || types.contains("dead_threads_index") {
+        eprintln!(
+            "SKIPPED {test}: {} is not an unpatched upstream-current tree \
+             (the modern series applies to trees with ThreadDeathEntryList)",
+            top.display()
+        );
+        return None;
+    }
+    Some(top)
+}
+
+fn series() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(SERIES_DIR)
+        .expect("kernel-patch/modern")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "patch"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 4, "the series has its patches: {v:?}");
+    v
+}
+
+/// The files a patch touches (`diff --git a/X b/X`).
+fn touched(patch: &Path) -> Vec<String> {
+    std::fs::read_to_string(patch)
+        .expect("read patch")
+        .lines()
+        .filter_map(|l| l.strip_prefix("diff --git a/"))
+        .map(|rest| rest.split(" b/").next().expect("b/ path").to_string())
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("dir entry");
+        let ty = entry.file_type().expect("file type");
+        let dest = to.join(entry.file_name());
+        if ty.is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else if ty.is_file() {
+            std::fs::copy(entry.path(), &dest).expect("copy");
+        }
+    }
+}
+
+/// A scratch copy of the parts of `top` the checks need.
+fn scratch_copy(top: &Path) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("dead-threads-modern")
+        .tempdir()
+        .expect("tempdir");
+    for part in COPIED {
+        if top.join(part).is_dir() {
+            copy_dir(&top.join(part), &dir.path().join(part));
+        }
+    }
+    dir
+}
+
+fn git_apply(tree: &Path, patch: &Path, reverse: bool) -> Result<(), String> {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(tree)
+        .args(["apply", "-p1", "--whitespace=nowarn"]);
+    if reverse {
+        cmd.arg("-R");
+    }
+    let out = cmd.arg(patch).output().expect("run git apply");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn compile_ok(tree: &Path, profile: Profile, source: &Path, includes: &[PathBuf]) -> Vec<String> {
+    let result = haiku_cc::compile(tree, profile, source, includes)
+        .unwrap_or_else(|e| panic!("cannot run the compile check: {e}"));
+    result.errors().map(|d| d.to_string()).collect()
+}
+
+/// The files each touched source is compiled as.
+fn profile_of(file: &str) -> Option<Profile> {
+    if !file.ends_with(".cpp") && !file.ends_with(".c") {
+        return None;
+    }
+    if file.starts_with("src/system/kernel/") {
+        Some(Profile::Kernel)
+    } else if file.starts_with("src/system/libroot/") {
+        Some(Profile::Userland)
+    } else {
+        None
+    }
+}
+
+/// Declarations gensyscalls pairs by name must have the same type.
+const SYSCALL_CHECK: &str = r#"
+#include <syscalls.h>
+#include <thread.h>
+#include <thread_defs.h>
+#include <type_traits>
+
+static_assert(std::is_same<decltype(_kern_detach_thread),
+	decltype(_user_detach_thread)>::value,
+	"_kern_detach_thread and _user_detach_thread differ");
+static_assert((THREAD_CREATION_FLAG_DETACHED
+	& THREAD_CREATION_FLAG_DEFER_SIGNALS) == 0, "creation flags overlap");
+static_assert(std::is_same<decltype(&thread_detach),
+	status_t (*)(thread_id)>::value, "thread_detach");
+"#;
+
+#[test]
+fn series_applies_compiles_and_reverts() {
+    let Some(top) = upstream_current("series_applies_compiles_and_reverts") else {
+        return;
+    };
+    let scratch = scratch_copy(&top);
+    let tree = scratch.path();
+    let patches = series();
+
+    let mut files: Vec<String> = Vec::new();
+    for p in &patches {
+        git_apply(tree, p, false).unwrap_or_else(|e| panic!("{} does not apply: {e}", p.display()));
+        for f in touched(p) {
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+    }
+
+    let mut failures = Vec::new();
+    let mut compiled = 0;
+    for f in &files {
+        let Some(profile) = profile_of(f) else {
+            continue;
+        };
+        compiled += 1;
+        for e in compile_ok(tree, profile, &tree.join(f), &[]) {
+            failures.push(format!("{f} ({profile}): {e}"));
+        }
+    }
+    assert!(
+        compiled >= 4,
+        "kernel and libroot sources were compiled: {files:?}"
+    );
+
+    let check = tree.join("src/system/kernel/dead_threads_syscall_check.cpp");
+    std::fs::write(&check, SYSCALL_CHECK).expect("write check");
+    for e in compile_ok(tree, Profile::Kernel, &check, &[]) {
+        failures.push(format!("syscall check: {e}"));
+    }
+    std::fs::remove_file(&check).expect("remove check");
+
+    let module = PathBuf::from(MODULE_DIR);
+    for e in compile_ok(
+        tree,
+        Profile::KernelAddon,
+        &module.join("dead_threads.cpp"),
+        std::slice::from_ref(&module),
+    ) {
+        failures.push(format!("test module: {e}"));
+    }
+    assert!(
+        failures.is_empty(),
+        "compile errors:\n{}",
+        failures.join("\n")
+    );
+
+    for p in patches.iter().rev() {
+        git_apply(tree, p, true).unwrap_or_else(|e| panic!("{} does not revert: {e}", p.display()));
+    }
+    for f in &files {
+        let original = std::fs::read(top.join(f)).expect("original file");
+        let reverted = std::fs::read(tree.join(f)).expect("reverted file");
+        assert!(
+            original == reverted,
+            "{f} differs from the original after reverting"
+        );
+    }
+}
+
+/// The compile check is not vacuous: libroot's patch alone uses what only the
+/// kernel patches declare, and must fail to compile.
+#[test]
+fn libroot_patch_alone_does_not_compile() {
+    let Some(top) = upstream_current("libroot_patch_alone_does_not_compile") else {
+        return;
+    };
+    let scratch = scratch_copy(&top);
+    let tree = scratch.path();
+    let libroot = series()
+        .into_iter()
+        .find(|p| {
+            touched(p)
+                .iter()
+                .all(|f| f.starts_with("src/system/libroot/"))
+        })
+        .expect("a libroot-only patch");
+    git_apply(tree, &libroot, false).expect("the libroot patch applies on its own");
+
+    let errors = compile_ok(
+        tree,
+        Profile::Userland,
+        &tree.join("src/system/libroot/posix/pthread/pthread.cpp"),
+        &[],
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("_kern_detach_thread")
+                || e.contains("THREAD_CREATION_FLAG_DETACHED")),
+        "expected errors naming the kernel's new declarations, got: {errors:?}"
+    );
+}
