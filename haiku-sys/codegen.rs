@@ -1,0 +1,277 @@
+// Bindgen configuration shared by build.rs and the tests in tests/.
+//
+// This file is `include!`d (not a module): by build.rs, which generates the
+// bindings the crate is built with, and by tests/bundled_bindings.rs and
+// tests/haiku_top_header.rs, which regenerate the bundled bindings and
+// compare them with the ones a real Haiku checkout produces. Keeping the
+// allowlist and the callbacks in one place is what makes those comparisons
+// meaningful.
+//
+// Adding a second bindgen job (for example the dead_threads test module's
+// ioctl ABI): write a `fn xxx_builder(header: &Path) -> bindgen::Builder`
+// here and a `BindgenJob` entry in build.rs.
+
+#[allow(unused_imports)]
+use std::path::{Path, PathBuf};
+
+/// The clang target the Haiku declarations are parsed for when the build
+/// itself does not target Haiku (bundled bindings, `HAIKU_TOP` on any host).
+#[allow(dead_code)]
+const DEFAULT_HAIKU_CLANG_TARGET: &str = "x86_64-unknown-haiku";
+
+/// Functions of the thread API (OS.h). `get_thread_info` is a macro in
+/// OS.h that calls `_get_thread_info` with `sizeof(thread_info)`.
+#[allow(dead_code)]
+const THREAD_API_FUNCTIONS: &[&str] = &[
+    "spawn_thread",
+    "kill_thread",
+    "resume_thread",
+    "suspend_thread",
+    "rename_thread",
+    "set_thread_priority",
+    "exit_thread",
+    "wait_for_thread",
+    "wait_for_thread_etc",
+    "find_thread",
+    "snooze",
+    "_get_thread_info",
+    "system_time",
+    "debug_printf",
+];
+
+/// Types of the thread API (their dependencies come along).
+#[allow(dead_code)]
+const THREAD_API_TYPES: &[&str] = &[
+    "thread_id",
+    "team_id",
+    "status_t",
+    "bigtime_t",
+    "thread_func",
+    "thread_info",
+    "thread_state",
+];
+
+/// Every status code the thread API, the safe layer and the dead_threads
+/// device can report (Errors.h). build.rs types them as `status_t`.
+#[allow(dead_code)]
+const STATUS_CODES: &[&str] = &[
+    "B_OK",
+    "B_NO_ERROR",
+    "B_ERROR",
+    // General errors
+    "B_NO_MEMORY",
+    "B_IO_ERROR",
+    "B_PERMISSION_DENIED",
+    "B_BAD_INDEX",
+    "B_BAD_TYPE",
+    "B_BAD_VALUE",
+    "B_MISMATCHED_VALUES",
+    "B_NAME_NOT_FOUND",
+    "B_NAME_IN_USE",
+    "B_TIMED_OUT",
+    "B_INTERRUPTED",
+    "B_WOULD_BLOCK",
+    "B_CANCELED",
+    "B_NO_INIT",
+    "B_NOT_INITIALIZED",
+    "B_BUSY",
+    "B_NOT_ALLOWED",
+    "B_BAD_DATA",
+    "B_DONT_DO_THAT",
+    // Kernel kit errors
+    "B_BAD_SEM_ID",
+    "B_NO_MORE_SEMS",
+    "B_BAD_THREAD_ID",
+    "B_NO_MORE_THREADS",
+    "B_BAD_THREAD_STATE",
+    "B_BAD_TEAM_ID",
+    "B_NO_MORE_TEAMS",
+    "B_BAD_PORT_ID",
+    "B_NO_MORE_PORTS",
+    "B_BAD_IMAGE_ID",
+    "B_BAD_ADDRESS",
+    "B_NOT_AN_EXECUTABLE",
+    "B_MISSING_LIBRARY",
+    "B_MISSING_SYMBOL",
+    "B_DEBUGGER_ALREADY_INSTALLED",
+    // Storage kit errors met when opening a device
+    "B_FILE_ERROR",
+    "B_ENTRY_NOT_FOUND",
+    // Errors defined through their POSIX counterparts
+    "B_BUFFER_OVERFLOW",
+    "B_TOO_MANY_ARGS",
+    "B_FILE_TOO_LARGE",
+    "B_RESULT_NOT_REPRESENTABLE",
+    "B_DEVICE_NOT_FOUND",
+    "B_NOT_SUPPORTED",
+    // Device kit errors
+    "B_DEV_INVALID_IOCTL",
+    // POSIX errors a join can report (pthread_join, Rust's std::thread)
+    "ESRCH",
+    "EDEADLK",
+];
+
+/// Other constants: limits, timeouts, priorities and wait flags.
+#[allow(dead_code)]
+const THREAD_API_CONSTANTS: &[&str] = &[
+    "B_OS_NAME_LENGTH",
+    "B_INFINITE_TIMEOUT",
+    // Priorities
+    "B_IDLE_PRIORITY",
+    "B_LOWEST_ACTIVE_PRIORITY",
+    "B_LOW_PRIORITY",
+    "B_NORMAL_PRIORITY",
+    "B_DISPLAY_PRIORITY",
+    "B_URGENT_DISPLAY_PRIORITY",
+    "B_REAL_TIME_DISPLAY_PRIORITY",
+    "B_URGENT_PRIORITY",
+    "B_REAL_TIME_PRIORITY",
+    "B_FIRST_REAL_TIME_PRIORITY",
+    // Flags of wait_for_thread_etc (and the semaphore calls)
+    "B_TIMEOUT",
+    "B_RELATIVE_TIMEOUT",
+    "B_ABSOLUTE_TIMEOUT",
+    "B_CAN_INTERRUPT",
+    "B_KILL_CAN_INTERRUPT",
+];
+
+/// Gives integer macros the C type they are used with, so that
+/// `raw::B_BAD_THREAD_ID` is a `status_t` and `raw::B_NORMAL_PRIORITY` an
+/// `i32` (spawn_thread's `int32 priority`) instead of bindgen's default
+/// `u32`/`i32` guess by value. The same callbacks run on the bundled header
+/// and on a real Haiku checkout, so both produce the same Rust types.
+#[derive(Debug)]
+#[allow(dead_code)]
+struct HaikuMacroTypes;
+
+impl bindgen::callbacks::ParseCallbacks for HaikuMacroTypes {
+    fn int_macro(&self, name: &str, _value: i64) -> Option<bindgen::callbacks::IntKind> {
+        use bindgen::callbacks::IntKind;
+        if STATUS_CODES.contains(&name) {
+            Some(IntKind::Custom {
+                name: "status_t",
+                is_signed: true,
+            })
+        } else if name == "B_INFINITE_TIMEOUT" {
+            Some(IntKind::Custom {
+                name: "bigtime_t",
+                is_signed: true,
+            })
+        } else if name.ends_with("_PRIORITY") {
+            Some(IntKind::I32)
+        } else if name == "B_OS_NAME_LENGTH" {
+            Some(IntKind::Custom {
+                name: "usize",
+                is_signed: false,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Regex matching exactly one of `names`.
+#[allow(dead_code)]
+fn exact_names(names: &[&str]) -> String {
+    format!("^({})$", names.join("|"))
+}
+
+/// The bindgen builder for Haiku's thread API, parsing `header` with
+/// `clang_args` (target, include paths). Used for the system headers, a
+/// checkout's headers and the bundled header alike. `scratch_dir` receives
+/// the temporary files of clang's macro evaluation.
+#[allow(dead_code)]
+fn thread_api_builder(header: &Path, clang_args: &[String], scratch_dir: &Path) -> bindgen::Builder {
+    let mut vars: Vec<&str> = STATUS_CODES.to_vec();
+    vars.extend_from_slice(THREAD_API_CONSTANTS);
+    bindgen::Builder::default()
+        .header(header.to_string_lossy())
+        .clang_args(clang_args)
+        .allowlist_function(exact_names(THREAD_API_FUNCTIONS))
+        .allowlist_type(exact_names(THREAD_API_TYPES))
+        .allowlist_var(exact_names(&vars))
+        .allowlist_recursively(true)
+        .prepend_enum_name(false)
+        .default_enum_style(bindgen::EnumVariation::Consts)
+        .derive_debug(true)
+        .derive_default(true)
+        .derive_copy(true)
+        .layout_tests(true)
+        .generate_comments(false)
+        .merge_extern_blocks(true)
+        .parse_callbacks(Box::new(HaikuMacroTypes))
+        // Errors.h builds its codes on INT_MIN (a compiler builtin underneath)
+        // and B_OK is `((int)0)`: cexpr cannot evaluate either, clang can.
+        .clang_macro_fallback()
+        .clang_macro_fallback_build_dir(scratch_dir)
+}
+
+/// Clang arguments that make `#include <OS.h>` resolve to a Haiku
+/// checkout's public headers (the include dirs Haiku's own build passes
+/// for userland code), for the given clang target.
+#[allow(dead_code)]
+fn checkout_clang_args(haiku_top: &Path, clang_target: &str) -> Vec<String> {
+    let headers = haiku_top.join("headers");
+    // -nostdlibinc: the host's /usr/include must not be searched (clang's
+    // own stddef.h/stdarg.h/limits.h stay, Haiku's posix/ supplies libc).
+    let mut args = vec![
+        format!("--target={clang_target}"),
+        "-nostdlibinc".to_owned(),
+    ];
+    for dir in [
+        "",
+        "config",
+        "os",
+        "os/kernel",
+        "os/support",
+        "os/storage",
+        "posix",
+    ] {
+        args.push("-isystem".to_owned());
+        args.push(headers.join(dir).to_string_lossy().into_owned());
+    }
+    args
+}
+
+/// Clang arguments for the bundled header (self-contained, no includes).
+#[allow(dead_code)]
+fn bundled_clang_args() -> Vec<String> {
+    vec![format!("--target={DEFAULT_HAIKU_CLANG_TARGET}")]
+}
+
+/// Path of the bundled header, relative to the haiku-sys directory.
+#[allow(dead_code)]
+const BUNDLED_HEADER: &str = "include/haiku_thread_api.h";
+/// Path of the bundled bindings, relative to the haiku-sys directory.
+#[allow(dead_code)]
+const BUNDLED_BINDINGS: &str = "src/bindings/thread_api.rs";
+
+/// Generates the bundled bindings' text from the bundled header (what
+/// `src/bindings/thread_api.rs` must contain).
+#[allow(dead_code)]
+fn generate_bundled(manifest_dir: &Path, scratch_dir: &Path) -> Result<String, String> {
+    let header = manifest_dir.join(BUNDLED_HEADER);
+    let bindings = thread_api_builder(&header, &bundled_clang_args(), scratch_dir)
+        .raw_line("// Generated by haiku-sys from include/haiku_thread_api.h (bindgen,")
+        .raw_line("// target x86_64-unknown-haiku). Do not edit: regenerate with")
+        .raw_line("//   HAIKU_SYS_REGENERATE=1 cargo test -p haiku-sys --test bundled_bindings")
+        .generate()
+        .map_err(|e| format!("bindgen failed on {}: {e}", header.display()))?;
+    Ok(bindings.to_string())
+}
+
+/// Checks that libclang can be loaded (bindgen needs it at run time).
+/// The error names the fix.
+#[allow(dead_code)]
+fn libclang_available() -> Result<(), String> {
+    if clang_sys::is_loaded() {
+        return Ok(());
+    }
+    clang_sys::load().map_err(|e| {
+        format!(
+            "libclang is not available ({e}); install it (Debian/Ubuntu: \
+             `apt-get install libclang-dev clang`) or set LIBCLANG_PATH to \
+             the directory holding libclang.so"
+        )
+    })
+}
