@@ -13,12 +13,24 @@ struct Cli {
 enum Command {
     /// Boot a Haiku test image in QEMU and report the KTAP results from its serial port.
     Qemu(dead_threads::qemu::Args),
+    /// Recognise a Haiku tree and apply, revert or compile-check the kernel patch series.
+    Patch(dead_threads::patch::Args),
+    /// Hook the test image into a Haiku checkout's jam build (install, uninstall, status).
+    Jam(dead_threads::jam::Args),
+    /// Build the test image with the checkout's jam.
+    Image(dead_threads::image::Args),
+    /// Patch, build, boot and verify in one go: patch apply, jam install, cross-build, image, qemu.
+    Verify(dead_threads::verify::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Qemu(args) => dead_threads::qemu::run_command(args),
+        Command::Patch(args) => dead_threads::patch::run(args),
+        Command::Jam(args) => dead_threads::jam::run(args),
+        Command::Image(args) => dead_threads::image::run(args),
+        Command::Verify(args) => dead_threads::verify::run(args),
     };
     match result {
         Ok(code) => code,

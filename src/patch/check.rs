@@ -1,0 +1,318 @@
+//! `patch check`: compile every translation unit the series touches, first
+//! unpatched, then patched, in a temporary copy of the parts of the tree the
+//! compile needs (`headers/`, `build/config_headers`,
+//! `build/user_config_headers`, each translation unit's directory). The
+//! user's tree is only read.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::state::{self, Plan};
+use super::tree::{RealFs, Transaction, Tree};
+use super::{CommonArgs, PatchError, Series};
+use crate::haiku_cc::{self, Clang, CompileOptions, CompileResult, Profile};
+
+/// Who is to blame for a file's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Compiles unpatched and patched.
+    Ok,
+    /// Compiles unpatched, fails patched: the patch is wrong.
+    PatchBroke,
+    /// Fails unpatched and patched: the environment (headers, flags,
+    /// compiler) cannot compile this file; says nothing about the patch.
+    Environment,
+    /// Fails unpatched, compiles patched.
+    FixedByPatch,
+}
+
+/// One compile, summarised.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompileSummary {
+    /// Whether an object file was produced.
+    pub ok: bool,
+    /// Error diagnostics (`file:line:col: error: ...`), paths relative to
+    /// the tree.
+    pub errors: Vec<String>,
+    /// Number of warnings.
+    pub warnings: usize,
+    /// clang's stderr (paths relative to the tree).
+    pub stderr: String,
+    /// The command line used (in the temporary copy).
+    pub command: String,
+}
+
+impl CompileSummary {
+    fn from(r: &CompileResult, copy: &Path) -> Self {
+        let strip = |s: &str| s.replace(&format!("{}/", copy.display()), "");
+        CompileSummary {
+            ok: r.ok,
+            errors: r.errors().map(|d| strip(&d.to_string())).collect(),
+            warnings: r.warning_count(),
+            stderr: strip(&r.stderr),
+            command: r.command.join(" "),
+        }
+    }
+}
+
+/// One translation unit's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckFile {
+    /// Tree-relative path.
+    pub file: String,
+    /// The compile profile used.
+    pub profile: Profile,
+    /// Before our patches.
+    pub unpatched: CompileSummary,
+    /// With the whole series applied.
+    pub patched: CompileSummary,
+    /// Who is to blame.
+    pub verdict: Verdict,
+}
+
+/// The whole `patch check` result.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The tree checked (only read).
+    pub tree: String,
+    /// Its base.
+    pub base: String,
+    /// The patches compiled in, in order.
+    pub patches: Vec<String>,
+    /// The clang binary used.
+    pub clang: String,
+    /// Per translation unit.
+    pub files: Vec<CheckFile>,
+    /// One line for humans.
+    pub summary: String,
+    /// 0: all patched compiles ok; 1: a failure is the patch's fault; 2: a
+    /// failure is the environment's.
+    pub exit_code: u8,
+}
+
+fn is_tu(path: &str) -> bool {
+    matches!(
+        Path::new(path).extension().and_then(|e| e.to_str()),
+        Some("c" | "cpp" | "cc" | "cxx")
+    )
+}
+
+/// Copies a directory tree (files and directories; symbolic links are
+/// followed; broken ones are skipped).
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        let Ok(meta) = std::fs::metadata(&src) else {
+            continue;
+        };
+        if meta.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else if meta.is_file() {
+            std::fs::copy(&src, &dst)
+                .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the check. `progress` prints one line per compile to stderr.
+pub fn check(
+    tree: &Tree,
+    series: &Series,
+    clang: &Clang,
+    progress: bool,
+) -> Result<CheckReport, PatchError> {
+    let files = state::files_of(series);
+    let contents = tree.read_all(files.iter().map(String::as_str))?;
+    let (st, base) = state::compute(series, tree, &contents)?;
+    if let Plan::Refuse { reason } = &st.plan {
+        return Err(PatchError::Refused(format!(
+            "cannot check: the series does not apply: {reason}"
+        )));
+    }
+    let patches: Vec<String> = base.patches.iter().map(|p| p.name.clone()).collect();
+    let mut tus = BTreeSet::new();
+    for p in &base.patches {
+        for f in &p.patch.files {
+            if is_tu(f.path()) && f.new_path.is_some() {
+                tus.insert(f.path().to_string());
+            }
+        }
+    }
+    let mut profiles = Vec::new();
+    for tu in &tus {
+        let profile = series.profile_for(tu).ok_or_else(|| {
+            PatchError::Refused(format!(
+                "no compile profile for {tu}: add a [[compile]] prefix for it to {}",
+                series.path.display()
+            ))
+        })?;
+        profiles.push((tu.clone(), profile));
+    }
+
+    // The temporary copy: what the compiler reads, nothing else.
+    let tmp = tempfile::Builder::new()
+        .prefix("dead-threads-check")
+        .tempdir()
+        .context("creating a temporary directory")?;
+    let copy = tmp.path().join("haiku");
+    let mut dirs: BTreeSet<String> = [
+        "headers",
+        "build/config_headers",
+        "build/user_config_headers",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    for tu in &tus {
+        if let Some(parent) = Path::new(tu).parent() {
+            dirs.insert(parent.display().to_string());
+        }
+    }
+    for d in &dirs {
+        let src = tree.root.join(d);
+        if src.is_dir() {
+            copy_dir(&src, &copy.join(d))?;
+        }
+    }
+    let copy_tree = Tree {
+        root: copy.clone(),
+        vcs: super::tree::Vcs::Plain,
+    };
+    // The series' files, as upstream shipped them (our applied patches
+    // taken out), written into the copy.
+    let pristine = state::unapply(base, st.applied, &contents).map_err(|e| anyhow::anyhow!(e))?;
+    let copied = copy_tree.read_all(files.iter().map(String::as_str))?;
+    let mut tx = Transaction::new(&copy_tree, &copied);
+    for (rel, c) in &pristine {
+        tx.set(rel, c.clone());
+    }
+    tx.commit(&RealFs).map_err(|e| anyhow::anyhow!(e.message))?;
+
+    let run = |label: &str| -> Result<Vec<CompileResult>, PatchError> {
+        let mut out = Vec::new();
+        for (tu, profile) in &profiles {
+            if progress {
+                eprintln!("compiling {tu} ({label}, {profile} profile) ...");
+            }
+            let r = haiku_cc::compile_with(
+                clang,
+                &copy,
+                *profile,
+                &copy.join(tu),
+                &CompileOptions::default(),
+            )
+            .map_err(|e| PatchError::Other(e.into()))?;
+            out.push(r);
+        }
+        Ok(out)
+    };
+    let unpatched = run("unpatched")?;
+    let mut patched_contents = pristine.clone();
+    for p in &base.patches {
+        state::apply_patch(p, &mut patched_contents, false)
+            .map_err(|e| PatchError::Refused(format!("{}: {e} (in the temporary copy)", p.name)))?;
+    }
+    let mut tx = Transaction::new(&copy_tree, &pristine);
+    for (rel, c) in &patched_contents {
+        tx.set(rel, c.clone());
+    }
+    tx.commit(&RealFs).map_err(|e| anyhow::anyhow!(e.message))?;
+    let patched = run("patched")?;
+
+    let mut results = Vec::new();
+    for (((tu, profile), u), p) in profiles.iter().zip(&unpatched).zip(&patched) {
+        let verdict = match (u.ok, p.ok) {
+            (true, true) => Verdict::Ok,
+            (true, false) => Verdict::PatchBroke,
+            (false, false) => Verdict::Environment,
+            (false, true) => Verdict::FixedByPatch,
+        };
+        results.push(CheckFile {
+            file: tu.to_string(),
+            profile: *profile,
+            unpatched: CompileSummary::from(u, &copy),
+            patched: CompileSummary::from(p, &copy),
+            verdict,
+        });
+    }
+    let broke = results
+        .iter()
+        .filter(|f| f.verdict == Verdict::PatchBroke)
+        .count();
+    let env = results
+        .iter()
+        .filter(|f| f.verdict == Verdict::Environment)
+        .count();
+    let (summary, exit_code) = if results.is_empty() {
+        (
+            format!(
+                "nothing to compile: the series for {} touches no translation unit",
+                base.name
+            ),
+            0,
+        )
+    } else if broke > 0 {
+        (
+            format!(
+                "{broke} of {} file(s) fail only with the patch applied: the patch is at fault",
+                results.len()
+            ),
+            1,
+        )
+    } else if env > 0 {
+        (
+            format!(
+                "{env} of {} file(s) fail with and without the patch: environment problem \
+                 (compiler, headers or flags), not the patch",
+                results.len()
+            ),
+            2,
+        )
+    } else {
+        (format!("all {} file(s) compile patched", results.len()), 0)
+    };
+    Ok(CheckReport {
+        tree: tree.root.display().to_string(),
+        base: base.name.clone(),
+        patches,
+        clang: clang.path.display().to_string(),
+        files: results,
+        summary,
+        exit_code,
+    })
+}
+
+/// Runs `dead-threads patch check`.
+pub fn run(c: &CommonArgs, series: &Series) -> anyhow::Result<ExitCode> {
+    let tree = Tree::open(&c.haiku)?;
+    let clang = match haiku_cc::find_clang() {
+        Ok(cl) => cl,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    match check(&tree, series, &clang, !c.json) {
+        Ok(r) => {
+            if c.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", super::report::check_text(&r));
+            }
+            Ok(ExitCode::from(r.exit_code))
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Ok(ExitCode::from(e.exit_code()))
+        }
+    }
+}

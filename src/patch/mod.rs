@@ -1,0 +1,383 @@
+//! `dead-threads patch status|apply|revert|check`: recognise a Haiku tree,
+//! apply or revert our kernel patch series, and compile-check it.
+//!
+//! Everything about bases and patches comes from `kernel-patch/series.toml`
+//! (see [`series`]). Patches are applied by our own strict unified-diff
+//! applier ([`diff`]): exact context, line offsets allowed, no fuzz, the
+//! whole series checked in memory before anything is written, files written
+//! through a temporary file and a rename, and every written file restored if
+//! a later one fails ([`tree::Transaction`]).
+//!
+//! Safety rules:
+//! * git checkout: a file with uncommitted changes (anything `git status`
+//!   reports) is never written, unless its only changes are our own patches
+//!   (a partly applied series, or `revert`).
+//! * plain tree (no git): every hunk's old side must match the file exactly,
+//!   so a file that differs where we would change it is refused; changes
+//!   elsewhere in the file are kept as they are.
+//! * `check` never touches the user's tree: it copies what the compile
+//!   needs to a temporary directory.
+
+pub mod check;
+pub mod diff;
+pub mod report;
+pub mod series;
+pub mod state;
+pub mod tree;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+pub use series::Series;
+pub use state::{Plan, Status, Unrecognised};
+pub use tree::{FileOps, RealFs, Tree};
+
+/// Arguments of `dead-threads patch`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The `patch` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Show the tree's base (with evidence), which of our patches it carries
+    /// and what apply would do.
+    Status(CommonArgs),
+    /// Apply the series for the tree's base: all or nothing, never over
+    /// uncommitted changes; a no-op when already applied.
+    Apply(ChangeArgs),
+    /// Take our patches out again (exactly ours, nothing else).
+    Revert(ChangeArgs),
+    /// Compile every translation unit the series touches, unpatched and
+    /// patched, with clang for x86_64-unknown-haiku, in a temporary copy.
+    Check(CommonArgs),
+}
+
+/// Options every subcommand takes.
+#[derive(clap::Args, Debug)]
+pub struct CommonArgs {
+    /// Top directory of the Haiku source tree (git checkout or plain tree).
+    #[arg(long, value_name = "DIR")]
+    pub haiku: PathBuf,
+    /// The patch series manifest [default: $DEAD_THREADS_SERIES, else this
+    /// source tree's kernel-patch/series.toml].
+    #[arg(long, value_name = "PATH")]
+    pub series: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of apply and revert.
+#[derive(clap::Args, Debug)]
+pub struct ChangeArgs {
+    /// Common options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Say what would change, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Why an operation did not happen, mapped to the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum PatchError {
+    /// The tree is not a known base.
+    #[error(transparent)]
+    Unrecognised(#[from] Unrecognised),
+    /// The operation was refused before anything was written (dirty files,
+    /// a patch that does not apply).
+    #[error("{0}")]
+    Refused(String),
+    /// Writing failed; the message says whether the rollback succeeded.
+    #[error("{0}")]
+    WriteFailed(String),
+    /// Anything else (I/O, git, the manifest).
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl PatchError {
+    /// The process exit code: 2 for usage/environment problems (unknown
+    /// tree, refused because of the tree's state, I/O), 1 when writing
+    /// failed half way.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PatchError::WriteFailed(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// Reads the series' files from the tree and works out its status.
+pub fn status(tree: &Tree, series: &Series) -> Result<Status, PatchError> {
+    let contents = tree.read_all(state::files_of(series).iter().map(String::as_str))?;
+    let (st, _) = state::compute(series, tree, &contents)?;
+    Ok(st)
+}
+
+/// What apply or revert did (or, with `dry_run`, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeOutcome {
+    /// `apply` or `revert`.
+    pub operation: String,
+    /// The tree's status before.
+    pub before: Status,
+    /// Whether anything was (or would be) written.
+    pub changed: bool,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// The patches applied or reverted, in the order it happened.
+    pub patches: Vec<String>,
+    /// Files written (or that would be).
+    pub files: Vec<String>,
+    /// One line for humans.
+    pub message: String,
+}
+
+/// Applies the rest of the series for the tree's base.
+pub fn apply(
+    tree: &Tree,
+    series: &Series,
+    dry_run: bool,
+    fs: &dyn FileOps,
+) -> Result<ChangeOutcome, PatchError> {
+    change(tree, series, dry_run, fs, false)
+}
+
+/// Reverts our applied patches.
+pub fn revert(
+    tree: &Tree,
+    series: &Series,
+    dry_run: bool,
+    fs: &dyn FileOps,
+) -> Result<ChangeOutcome, PatchError> {
+    change(tree, series, dry_run, fs, true)
+}
+
+fn change(
+    tree: &Tree,
+    series: &Series,
+    dry_run: bool,
+    fs: &dyn FileOps,
+    reverse: bool,
+) -> Result<ChangeOutcome, PatchError> {
+    let contents = tree.read_all(state::files_of(series).iter().map(String::as_str))?;
+    let (before, base) = state::compute(series, tree, &contents)?;
+    let operation = if reverse { "revert" } else { "apply" }.to_string();
+    let k = before.applied;
+    let n = base.patches.len();
+    let nothing = |message: String, before: Status| ChangeOutcome {
+        operation: operation.clone(),
+        before,
+        changed: false,
+        dry_run,
+        patches: Vec::new(),
+        files: Vec::new(),
+        message,
+    };
+    if n == 0 {
+        return Ok(nothing(
+            format!(
+                "base {}: the series has no patches for it; nothing to do",
+                base.name
+            ),
+            before,
+        ));
+    }
+    if !reverse {
+        if let Plan::Refuse { reason } = &before.plan {
+            return Err(PatchError::Refused(format!(
+                "not applying anything: {reason}"
+            )));
+        }
+        if k == n {
+            return Ok(nothing(
+                format!(
+                    "base {}: all {n} of our patches are already applied; nothing to do",
+                    base.name
+                ),
+                before,
+            ));
+        }
+    } else if k == 0 {
+        return Ok(nothing(
+            format!(
+                "base {}: none of our patches is applied; nothing to revert",
+                base.name
+            ),
+            before,
+        ));
+    }
+
+    let range = if reverse { 0..k } else { k..n };
+    let mut next = contents.clone();
+    let mut names = Vec::new();
+    let mut touched: Vec<String> = Vec::new();
+    let order: Vec<usize> = if reverse {
+        range.rev().collect()
+    } else {
+        range.collect()
+    };
+    for i in order {
+        let p = &base.patches[i];
+        let files = state::apply_patch(p, &mut next, reverse)
+            .map_err(|e| PatchError::Refused(format!("{}: {e}; nothing was changed", p.name)))?;
+        names.push(p.name.clone());
+        for f in files {
+            if !touched.contains(&f.file) {
+                touched.push(f.file);
+            }
+        }
+    }
+    check_clean(tree, base, k, &contents, &touched)?;
+
+    let mut tx = tree::Transaction::new(tree, &contents);
+    for f in &touched {
+        tx.set(f, next.get(f).cloned().flatten());
+    }
+    let files: Vec<String> = tx.changed_files().iter().map(|s| s.to_string()).collect();
+    let verb = if reverse { "revert" } else { "apply" };
+    if dry_run {
+        return Ok(ChangeOutcome {
+            operation,
+            before,
+            changed: !files.is_empty(),
+            dry_run,
+            message: format!(
+                "dry run: would {verb} {} patch(es), changing {}",
+                names.len(),
+                files.join(", ")
+            ),
+            patches: names,
+            files,
+        });
+    }
+    tx.commit(fs).map_err(|e| {
+        PatchError::WriteFailed(format!("{verb} failed while writing: {}", e.message))
+    })?;
+    let done = if reverse { "reverted" } else { "applied" };
+    Ok(ChangeOutcome {
+        operation,
+        before,
+        changed: true,
+        dry_run,
+        message: format!(
+            "{done} {} patch(es) for base {}, changed {}",
+            names.len(),
+            base.name,
+            files.join(", ")
+        ),
+        patches: names,
+        files,
+    })
+}
+
+/// In a git checkout, refuses when a file to be written has changes other
+/// than our own applied patches.
+fn check_clean(
+    tree: &Tree,
+    base: &series::Base,
+    k: usize,
+    contents: &tree::Contents,
+    files: &[String],
+) -> Result<(), PatchError> {
+    let rels: Vec<&str> = files.iter().map(String::as_str).collect();
+    let changed = tree.git_changed(&rels)?;
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let pristine = state::unapply(base, k, contents).map_err(|e| anyhow::anyhow!(e))?;
+    let mut dirty = Vec::new();
+    for (rel, code) in changed {
+        let head = tree.git_head_content(&rel)?;
+        let ours_only = head.is_some() && pristine.get(&rel).cloned().flatten() == head;
+        if !ours_only {
+            dirty.push(format!("{rel} (git status: {code})"));
+        }
+    }
+    if dirty.is_empty() {
+        return Ok(());
+    }
+    Err(PatchError::Refused(format!(
+        "refusing to touch files with uncommitted changes: {}. Nothing was changed. \
+         Commit or stash them first (git stash), then run this again.",
+        dirty.join(", ")
+    )))
+}
+
+fn load_series(common: &CommonArgs) -> anyhow::Result<Series> {
+    let path = common.series.clone().unwrap_or_else(Series::default_path);
+    Series::load(&path)
+}
+
+fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn report_error(e: &PatchError, json: bool) -> ExitCode {
+    if json {
+        let kind = match e {
+            PatchError::Unrecognised(_) => "unrecognised",
+            PatchError::Refused(_) => "refused",
+            PatchError::WriteFailed(_) => "write-failed",
+            PatchError::Other(_) => "error",
+        };
+        let v = serde_json::json!({ "error": kind, "message": format!("{e:#}") });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::from(e.exit_code())
+}
+
+/// Runs `dead-threads patch ...`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Status(c) => {
+            let series = load_series(&c)?;
+            let tree = Tree::open(&c.haiku)?;
+            match status(&tree, &series) {
+                Ok(st) => {
+                    if c.json {
+                        print_json(&st)?;
+                    } else {
+                        print!("{}", report::status_text(&st));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Ok(report_error(&e, c.json)),
+            }
+        }
+        Command::Apply(a) => run_change(a, false),
+        Command::Revert(a) => run_change(a, true),
+        Command::Check(c) => check::run(&c, &load_series(&c)?),
+    }
+}
+
+fn run_change(a: ChangeArgs, reverse: bool) -> anyhow::Result<ExitCode> {
+    let series = load_series(&a.common)?;
+    let tree = Tree::open(&a.common.haiku)?;
+    let r = if reverse {
+        revert(&tree, &series, a.dry_run, &RealFs)
+    } else {
+        apply(&tree, &series, a.dry_run, &RealFs)
+    };
+    match r {
+        Ok(out) => {
+            if a.common.json {
+                print_json(&out)?;
+            } else {
+                println!("{}", out.message);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Ok(report_error(&e, a.common.json)),
+    }
+}

@@ -1,0 +1,393 @@
+//! Working out what a tree is: its base, which of our patches it carries,
+//! the evidence, and what `apply` would do.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::diff::{self, HunkPlacement};
+use super::series::{Base, Rule, Series, SeriesPatch};
+use super::tree::{Contents, Tree, Vcs};
+
+/// One detection rule as evaluated on the tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    /// What the rule looks for.
+    pub what: String,
+    /// The file it looks in.
+    pub file: String,
+    /// The pattern.
+    pub pattern: String,
+    /// Whether the pattern must be present (`false`: must be absent).
+    pub present: bool,
+    /// Whether the rule held.
+    pub held: bool,
+    /// 1-based line of the first match, if the pattern matched.
+    pub line: Option<usize>,
+    /// The matching line's text (trimmed).
+    pub text: Option<String>,
+    /// Whether the file exists at all.
+    pub file_exists: bool,
+}
+
+/// Where one file's hunks of a patch are (applied) or would go (not
+/// applied).
+#[derive(Debug, Clone, Serialize)]
+pub struct FileHunks {
+    /// Tree-relative path.
+    pub file: String,
+    /// 1-based line of each hunk.
+    pub lines: Vec<usize>,
+    /// Offset of each hunk from where the patch says.
+    pub offsets: Vec<isize>,
+}
+
+/// The state of one of our patches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PatchState {
+    /// In the tree (it reverse-applies exactly).
+    Applied,
+    /// Not in the tree, and it applies.
+    NotApplied,
+    /// Not in the tree, and it does not apply.
+    Conflict,
+}
+
+/// One of our patches and its state.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatchStatus {
+    /// Manifest name (path relative to kernel-patch/).
+    pub name: String,
+    /// The commit subject.
+    pub subject: String,
+    /// Its state.
+    pub state: PatchState,
+    /// Where its hunks are or would go.
+    pub files: Vec<FileHunks>,
+    /// Why it does not apply (for `Conflict`).
+    pub problem: Option<String>,
+}
+
+/// What `apply` would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Plan {
+    /// Every patch is applied already.
+    NothingAllApplied,
+    /// The base has no patches of ours.
+    NothingNoPatches,
+    /// Apply these patches (manifest names) touching these files.
+    Apply {
+        /// Patches, in order.
+        patches: Vec<String>,
+        /// Files that would change.
+        files: Vec<String>,
+    },
+    /// A patch does not apply: apply would refuse.
+    Refuse {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Everything `patch status` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The tree's top directory.
+    pub tree: String,
+    /// `git` or `plain`.
+    pub vcs: String,
+    /// `git rev-parse --short HEAD`, for git checkouts.
+    pub head: Option<String>,
+    /// The base name.
+    pub base: String,
+    /// The base's description.
+    pub description: String,
+    /// The base's rules, evaluated on the tree as upstream shipped it (with
+    /// our applied patches taken out, when there are any).
+    pub evidence: Vec<Evidence>,
+    /// Number of our patches in the tree (a prefix of the series).
+    pub applied: usize,
+    /// Our patches for this base, in order.
+    pub patches: Vec<PatchStatus>,
+    /// What apply would do.
+    pub plan: Plan,
+}
+
+impl Status {
+    /// Whether the whole series is applied (true for an empty series).
+    pub fn fully_applied(&self) -> bool {
+        self.applied == self.patches.len()
+    }
+}
+
+/// The tree is none of the known bases (or more than one).
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Unrecognised {
+    /// A human explanation listing what was looked for.
+    pub message: String,
+    /// Every base's rules as evaluated on the tree.
+    pub bases: Vec<(String, Vec<Evidence>)>,
+}
+
+/// Every file the series' rules or patches refer to.
+pub fn files_of(series: &Series) -> BTreeSet<String> {
+    let mut files = BTreeSet::new();
+    for b in &series.bases {
+        for r in &b.detect {
+            files.insert(r.file.clone());
+        }
+        for p in &b.patches {
+            for f in &p.patch.files {
+                files.insert(f.path().to_string());
+            }
+        }
+    }
+    files
+}
+
+/// Evaluates one rule on file contents.
+pub fn eval_rule(rule: &Rule, contents: &Contents) -> Evidence {
+    let text = contents.get(&rule.file).cloned().flatten();
+    let found = text.as_deref().and_then(|t| {
+        t.lines()
+            .enumerate()
+            .find(|(_, l)| rule.regex.is_match(l))
+            .map(|(i, l)| (i + 1, l.trim().to_string()))
+    });
+    Evidence {
+        what: rule.what.clone(),
+        file: rule.file.clone(),
+        pattern: rule.pattern.clone(),
+        present: rule.present,
+        held: text.is_some() && found.is_some() == rule.present,
+        line: found.as_ref().map(|f| f.0),
+        text: found.map(|f| f.1),
+        file_exists: text.is_some(),
+    }
+}
+
+/// Applies (or reverts) a whole patch to a set of contents, in memory.
+pub fn apply_patch(
+    p: &SeriesPatch,
+    contents: &mut Contents,
+    reverse: bool,
+) -> Result<Vec<FileHunks>, String> {
+    let mut placed = Vec::new();
+    let mut next = contents.clone();
+    for fp in &p.patch.files {
+        let rel = fp.path();
+        let cur = next.get(rel).cloned().flatten();
+        let (out, pl): (Option<String>, Vec<HunkPlacement>) =
+            diff::apply_file(fp, cur.as_deref(), reverse).map_err(|e| format!("{rel}: {e}"))?;
+        next.insert(rel.to_string(), out);
+        placed.push(FileHunks {
+            file: rel.to_string(),
+            lines: pl.iter().map(|h| h.line).collect(),
+            offsets: pl.iter().map(|h| h.offset).collect(),
+        });
+    }
+    *contents = next;
+    Ok(placed)
+}
+
+/// Reverts the first `k` patches of `base` (last first) from `contents`.
+pub fn unapply(base: &Base, k: usize, contents: &Contents) -> Result<Contents, String> {
+    let mut c = contents.clone();
+    for p in base.patches[..k].iter().rev() {
+        apply_patch(p, &mut c, true)?;
+    }
+    Ok(c)
+}
+
+struct Candidate<'a> {
+    base: &'a Base,
+    applied: usize,
+    evidence: Vec<Evidence>,
+}
+
+/// Works out the state of the tree whose relevant files are `contents`.
+pub fn compute<'s>(
+    series: &'s Series,
+    tree: &Tree,
+    contents: &Contents,
+) -> Result<(Status, &'s Base), Unrecognised> {
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut all_evidence = Vec::new();
+    for base in &series.bases {
+        let mut pristine_evidence = None;
+        for k in (0..=base.patches.len()).rev() {
+            let Ok(orig) = unapply(base, k, contents) else {
+                continue;
+            };
+            let ev: Vec<Evidence> = base.detect.iter().map(|r| eval_rule(r, &orig)).collect();
+            if k == 0 {
+                pristine_evidence = Some(ev.clone());
+            }
+            if ev.iter().all(|e| e.held) {
+                candidates.push(Candidate {
+                    base,
+                    applied: k,
+                    evidence: ev,
+                });
+                break;
+            }
+        }
+        all_evidence.push((base.name.clone(), pristine_evidence.unwrap_or_default()));
+    }
+    // The most of our patches explains the tree best: a tree carrying our
+    // legacy patch also looks like an unpatched later base.
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.applied));
+    let best = match candidates.as_slice() {
+        [] => return Err(unrecognised(tree, all_evidence, None)),
+        [one] => one,
+        [a, b, ..] if a.applied > b.applied => a,
+        [a, b, ..] => {
+            return Err(unrecognised(
+                tree,
+                all_evidence,
+                Some(format!(
+                    "it matches more than one base ({} and {}); the manifest's rules overlap",
+                    a.base.name, b.base.name
+                )),
+            ))
+        }
+    };
+    let base = best.base;
+    let k = best.applied;
+    let mut patches = Vec::new();
+    // Applied ones: where they are now (reverse placement on the current
+    // content, last first so each sees the content it produced).
+    let mut cur = contents.clone();
+    let mut applied_status = Vec::new();
+    for p in base.patches[..k].iter().rev() {
+        let files = apply_patch(p, &mut cur, true).unwrap_or_default();
+        applied_status.push(PatchStatus {
+            name: p.name.clone(),
+            subject: p.title().to_string(),
+            state: PatchState::Applied,
+            files,
+            problem: None,
+        });
+    }
+    applied_status.reverse();
+    patches.extend(applied_status);
+    // The rest: forward from the current content.
+    let mut fwd = contents.clone();
+    let mut blocked = None;
+    let mut to_apply = Vec::new();
+    let mut touched = BTreeSet::new();
+    for p in &base.patches[k..] {
+        if let Some(reason) = &blocked {
+            patches.push(PatchStatus {
+                name: p.name.clone(),
+                subject: p.title().to_string(),
+                state: PatchState::Conflict,
+                files: Vec::new(),
+                problem: Some(format!(
+                    "after an earlier patch that does not apply: {reason}"
+                )),
+            });
+            continue;
+        }
+        match apply_patch(p, &mut fwd, false) {
+            Ok(files) => {
+                to_apply.push(p.name.clone());
+                touched.extend(files.iter().map(|f| f.file.clone()));
+                patches.push(PatchStatus {
+                    name: p.name.clone(),
+                    subject: p.title().to_string(),
+                    state: PatchState::NotApplied,
+                    files,
+                    problem: None,
+                });
+            }
+            Err(e) => {
+                blocked = Some(e.clone());
+                patches.push(PatchStatus {
+                    name: p.name.clone(),
+                    subject: p.title().to_string(),
+                    state: PatchState::Conflict,
+                    files: Vec::new(),
+                    problem: Some(e),
+                });
+            }
+        }
+    }
+    let plan = if base.patches.is_empty() {
+        Plan::NothingNoPatches
+    } else if let Some(reason) = blocked {
+        Plan::Refuse {
+            reason: format!(
+                "{reason} (the file differs from what the patch expects: local changes, \
+                 or a revision outside the base's range)"
+            ),
+        }
+    } else if k == base.patches.len() {
+        Plan::NothingAllApplied
+    } else {
+        Plan::Apply {
+            patches: to_apply,
+            files: touched.into_iter().collect(),
+        }
+    };
+    let (vcs, head) = match &tree.vcs {
+        Vcs::Git { head } => ("git".to_string(), Some(head.clone())),
+        Vcs::Plain => ("plain".to_string(), None),
+    };
+    Ok((
+        Status {
+            tree: tree.root.display().to_string(),
+            vcs,
+            head,
+            base: base.name.clone(),
+            description: base.description.clone(),
+            evidence: best.evidence.clone(),
+            applied: k,
+            patches,
+            plan,
+        },
+        base,
+    ))
+}
+
+fn unrecognised(
+    tree: &Tree,
+    bases: Vec<(String, Vec<Evidence>)>,
+    why: Option<String>,
+) -> Unrecognised {
+    let mut m = format!(
+        "{} is not a Haiku tree this tool knows: {}.\nLooked for:\n",
+        tree.root.display(),
+        why.unwrap_or_else(|| "no base matches".into())
+    );
+    for (name, ev) in &bases {
+        m.push_str(&format!("  {name}:\n"));
+        for e in ev {
+            let verdict = if !e.file_exists {
+                "file not found".to_string()
+            } else if e.held {
+                match e.line {
+                    Some(l) => format!("ok ({}:{l})", e.file),
+                    None => "ok (absent)".to_string(),
+                }
+            } else if e.present {
+                "NOT FOUND".to_string()
+            } else {
+                format!("FOUND at {}:{}", e.file, e.line.unwrap_or(0))
+            };
+            let kind = if e.present { "" } else { " (must be absent)" };
+            m.push_str(&format!(
+                "    {}{kind} in {} /{}/: {verdict}\n",
+                e.what, e.file, e.pattern
+            ));
+        }
+    }
+    m.push_str(
+        "Pass --haiku the top directory of a haiku/haiku checkout (R1/beta1 2018 or later), \
+         or extend kernel-patch/series.toml for this tree.",
+    );
+    Unrecognised { message: m, bases }
+}

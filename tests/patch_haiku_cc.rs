@@ -1,0 +1,76 @@
+//! T1 tests of the compile-check engine against a real Haiku checkout
+//! (`HAIKU_TOP`). Skipped, with a message, when `HAIKU_TOP` is unset.
+
+use std::path::PathBuf;
+
+use dead_threads::haiku_cc::{self, CompileOptions, Profile};
+
+fn haiku_top() -> Option<PathBuf> {
+    match std::env::var_os("HAIKU_TOP") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => {
+            eprintln!("SKIPPED: HAIKU_TOP is not set (point it at a haiku/haiku checkout)");
+            None
+        }
+    }
+}
+
+#[test]
+fn kernel_thread_and_team_compile() {
+    let Some(top) = haiku_top() else { return };
+    let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
+    for tu in ["thread.cpp", "team.cpp"] {
+        let src = top.join("src/system/kernel").join(tu);
+        let r = haiku_cc::compile_with(
+            &clang,
+            &top,
+            Profile::Kernel,
+            &src,
+            &CompileOptions::default(),
+        )
+        .unwrap();
+        assert!(r.ok, "{tu} failed:\n{}\n{}", r.stderr, r.command.join(" "));
+        assert!(r.object_size > 0);
+        assert_eq!(r.errors().count(), 0);
+    }
+}
+
+#[test]
+fn libroot_pthread_compiles_in_userland_profile() {
+    let Some(top) = haiku_top() else { return };
+    let src = top.join("src/system/libroot/posix/pthread/pthread.cpp");
+    let r = haiku_cc::compile(&top, Profile::Userland, &src, &[]).unwrap();
+    assert!(r.ok, "pthread.cpp failed:\n{}", r.stderr);
+}
+
+#[test]
+fn a_wrong_kernel_source_fails_with_diagnostics() {
+    let Some(top) = haiku_top() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("bad.cpp");
+    // Uses the real kernel headers, then a field Thread does not have.
+    std::fs::write(
+        &src,
+        "#include <thread.h>\n\
+         int probe(Thread* t) { return t->dead_threads_probe_no_such_field; }\n",
+    )
+    .unwrap();
+    let r = haiku_cc::compile(&top, Profile::Kernel, &src, &[]).unwrap();
+    assert!(!r.ok);
+    let errs: Vec<_> = r.errors().collect();
+    assert!(
+        errs.iter()
+            .any(|d| d.message.contains("dead_threads_probe_no_such_field") && d.line == 2),
+        "{}",
+        r.stderr
+    );
+    // The same probe without the bad field compiles: the failure above is
+    // the field, not the environment.
+    std::fs::write(
+        &src,
+        "#include <thread.h>\nint probe(Thread* t) { return t->id; }\n",
+    )
+    .unwrap();
+    let r = haiku_cc::compile(&top, Profile::Kernel, &src, &[]).unwrap();
+    assert!(r.ok, "{}", r.stderr);
+}
