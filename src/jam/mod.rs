@@ -5,6 +5,7 @@
 //! rules of the UserBuildConfig edit.
 
 pub mod build_dir;
+pub mod command;
 pub mod fragment;
 pub mod user_config;
 

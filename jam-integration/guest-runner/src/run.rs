@@ -82,7 +82,7 @@ pub fn run_binary(
     sink: &mut dyn Sink,
 ) -> bool {
     let mut writer = SubtestWriter::new(number, &test.name);
-    let mut emit = |lines: Vec<String>, sink: &mut dyn Sink| {
+    let emit = |lines: Vec<String>, sink: &mut dyn Sink| {
         for l in lines {
             // A sink error cannot be reported anywhere better; keep going so
             // the run still ends and powers off.
