@@ -64,7 +64,9 @@ pub fn sysroot_libroot(build: &BuildDir) -> PathBuf {
 
 /// The packages dir jam builds haiku.hpkg and haiku_devel.hpkg into.
 pub fn packages_dir(build: &BuildDir) -> PathBuf {
-    build.path.join(format!("objects/haiku/{ARCH}/packaging/packages"))
+    build
+        .path
+        .join(format!("objects/haiku/{ARCH}/packaging/packages"))
 }
 
 /// The host `package` tool jam builds (`<build>package`).
@@ -117,11 +119,17 @@ fn nightly_sysroot() -> Option<PathBuf> {
 }
 
 /// Checks everything the cross build (and the rest of verify) needs.
-pub fn check_prerequisites(haiku_top: &Path, build: Result<&BuildDir, String>) -> Vec<Prerequisite> {
+pub fn check_prerequisites(
+    haiku_top: &Path,
+    build: Result<&BuildDir, String>,
+) -> Vec<Prerequisite> {
     let mut out = Vec::new();
     match build {
         Ok(b) => {
-            out.push(Prerequisite::ok("configured build directory", b.path.display().to_string()));
+            out.push(Prerequisite::ok(
+                "configured build directory",
+                b.path.display().to_string(),
+            ));
             let gcc = b.cross_gcc();
             out.push(if gcc.is_file() {
                 Prerequisite::ok("cross gcc", gcc.display().to_string())
@@ -138,7 +146,10 @@ pub fn check_prerequisites(haiku_top: &Path, build: Result<&BuildDir, String>) -
             });
             let libroot = sysroot_libroot(b);
             out.push(if libroot.is_file() {
-                Prerequisite::ok("Haiku libraries in the cross sysroot", libroot.display().to_string())
+                Prerequisite::ok(
+                    "Haiku libraries in the cross sysroot",
+                    libroot.display().to_string(),
+                )
             } else {
                 Prerequisite::missing(
                     "Haiku libraries in the cross sysroot",
@@ -392,7 +403,11 @@ pub fn stage_guest(
         std::fs::copy(layout.repo.join(&rel), &dest)?;
     }
     let manifest = manifest_for(tests, timeout_secs);
-    fragment::write_atomic(&guest.join(MANIFEST_FILE), manifest.to_json().as_bytes(), false)?;
+    fragment::write_atomic(
+        &guest.join(MANIFEST_FILE),
+        manifest.to_json().as_bytes(),
+        false,
+    )?;
     fragment::write_atomic(
         &guest.join("run-tests.sh"),
         fragment::run_tests_script(&manifest.ktap_prefix, manifest.watchdog_secs)?.as_bytes(),

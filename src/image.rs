@@ -37,7 +37,11 @@ pub fn default_jobs() -> usize {
 pub fn jam_command(build: &BuildDir, jobs: usize) -> CommandSpec {
     CommandSpec::new(
         "jam",
-        &["-q", &format!("-j{jobs}"), &format!("@{}", fragment::PROFILE)],
+        &[
+            "-q",
+            &format!("-j{jobs}"),
+            &format!("@{}", fragment::PROFILE),
+        ],
         &build.path,
     )
 }
@@ -84,10 +88,16 @@ fn progress_text(line: &str) -> String {
     let mut words = line.split_whitespace();
     match (words.next(), words.next()) {
         (Some(action), Some(target)) => {
-            let target = Path::new(target.trim_start_matches('<').split('>').last().unwrap_or(target))
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let target = Path::new(
+                target
+                    .trim_start_matches('<')
+                    .split('>')
+                    .next_back()
+                    .unwrap_or(target),
+            )
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
             format!("{action} {target}")
         }
         (Some(a), None) => a.to_string(),
@@ -106,7 +116,8 @@ pub fn build_image(layout: &Layout, jobs: usize) -> Result<PathBuf> {
     }
     let cmd = jam_command(build, jobs);
     let log = log_path(build);
-    let mut log_file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    let mut log_file =
+        std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
     writeln!(log_file, "$ {}", cmd.shell_line())?;
     let mut child = cmd
         .to_command()
@@ -114,7 +125,12 @@ pub fn build_image(layout: &Layout, jobs: usize) -> Result<PathBuf> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .with_context(|| format!("starting jam (is Haiku's jam in PATH?): {}", cmd.shell_line()))?;
+        .with_context(|| {
+            format!(
+                "starting jam (is Haiku's jam in PATH?): {}",
+                cmd.shell_line()
+            )
+        })?;
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let mut readers = Vec::new();
     for pipe in [
@@ -131,8 +147,10 @@ pub fn build_image(layout: &Layout, jobs: usize) -> Result<PathBuf> {
     drop(tx);
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] jam: {pos} lines  {wide_msg}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] jam: {pos} lines  {wide_msg}",
+        )
+        .expect("valid template"),
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let mut lines = Vec::new();
@@ -186,7 +204,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     if args.dry_run {
         println!("{}", jam_command(&layout.build, jobs).shell_line());
-        println!("  -> {} (log {})", layout.image_path().display(), log_path(&layout.build).display());
+        println!(
+            "  -> {} (log {})",
+            layout.image_path().display(),
+            log_path(&layout.build).display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let image = build_image(&layout, jobs)?;
@@ -214,12 +236,20 @@ mod tests {
         let shown = important_lines(&log, 40);
         assert_eq!(shown[0], "C++ generated/objects/x/thread.o");
         assert_eq!(shown.len(), 6);
-        assert!(!important_lines(&log[..1], 40).iter().any(|l| l.contains("C++")));
+        assert!(!important_lines(&log[..1], 40)
+            .iter()
+            .any(|l| l.contains("C++")));
     }
 
     #[test]
     fn progress_shows_action_and_file() {
-        assert_eq!(progress_text("C++ /g/objects/haiku/x86_64/release/system/kernel/thread.o"), "C++ thread.o");
-        assert_eq!(progress_text("Link <driver>dead_threads"), "Link dead_threads");
+        assert_eq!(
+            progress_text("C++ /g/objects/haiku/x86_64/release/system/kernel/thread.o"),
+            "C++ thread.o"
+        );
+        assert_eq!(
+            progress_text("Link <driver>dead_threads"),
+            "Link dead_threads"
+        );
     }
 }

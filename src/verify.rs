@@ -146,22 +146,26 @@ pub fn plan(args: &Args) -> Result<Plan> {
         commands: vec![format!(
             "{} patch apply --haiku {}",
             this_exe(),
-            shlex::try_quote(&haiku.display().to_string()).map_or_else(|_| haiku.display().to_string(), |q| q.into_owned())
+            shlex::try_quote(&haiku.display().to_string())
+                .map_or_else(|_| haiku.display().to_string(), |q| q.into_owned())
         )],
         changes: vec![],
     };
     if args.no_patch {
         step.commands.clear();
-        step.changes.push("skipped (--no-patch): the tree is tested as it is".into());
+        step.changes
+            .push("skipped (--no-patch): the tree is tested as it is".into());
     } else {
         match crate::patch::Tree::open(&haiku).and_then(|tree| {
             let series = crate::patch::Series::load(&crate::patch::Series::default_path())?;
-            crate::patch::apply(&tree, &series, true, &crate::patch::RealFs).map_err(anyhow::Error::from)
+            crate::patch::apply(&tree, &series, true, &crate::patch::RealFs)
+                .map_err(anyhow::Error::from)
         }) {
             Ok(o) => {
                 step.changes.push(o.message.clone());
                 for f in &o.files {
-                    step.changes.push(format!("writes {}", haiku.join(f).display()));
+                    step.changes
+                        .push(format!("writes {}", haiku.join(f).display()));
                 }
             }
             Err(e) => step
@@ -274,7 +278,11 @@ pub fn render(plan: &Plan) -> String {
     for p in &plan.prerequisites {
         match &p.found {
             Ok(what) => s.push_str(&format!("   ok       {}: {what}\n", p.name)),
-            Err(how) => s.push_str(&format!("   MISSING  {}: {how}\n", p.name)),
+            Err(how) => s.push_str(&format!(
+                "   MISSING  {}: {}\n",
+                p.name,
+                how.replace('\n', "\n            ")
+            )),
         }
     }
     s
@@ -303,7 +311,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let missing: Vec<String> = plan
         .prerequisites
         .iter()
-        .filter_map(|p| p.found.as_ref().err().map(|how| format!("  {}: {how}", p.name)))
+        .filter_map(|p| {
+            p.found
+                .as_ref()
+                .err()
+                .map(|how| format!("  {}: {how}", p.name))
+        })
         .collect();
     // The sysroot libraries are produced by step 3; everything else must be there.
     let missing: Vec<String> = missing

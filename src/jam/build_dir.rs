@@ -82,6 +82,15 @@ impl BuildDir {
     /// `--build-dir` if given, else `HAIKU_TOP/generated`, else the only
     /// `HAIKU_TOP/generated*` directory that is configured.
     pub fn find(haiku_top: &Path, explicit: Option<&Path>) -> Result<Self> {
+        Self::find_inner(haiku_top, explicit).map_err(|e| {
+            anyhow::anyhow!(
+                "{}",
+                format!("{e:#}").replace("<haiku>", &haiku_top.display().to_string())
+            )
+        })
+    }
+
+    fn find_inner(haiku_top: &Path, explicit: Option<&Path>) -> Result<Self> {
         if let Some(dir) = explicit {
             return Self::open(dir);
         }

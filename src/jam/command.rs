@@ -95,6 +95,9 @@ mod tests {
     #[test]
     fn shell_line_quotes() {
         let c = CommandSpec::new("jam", &["-q", "<build>package"], "/b d").env("A", "x y");
-        assert_eq!(c.shell_line(), "cd '/b d' && A='x y' jam -q '<build>package'");
+        assert_eq!(
+            c.shell_line(),
+            "cd '/b d' && A='x y' jam -q '<build>package'"
+        );
     }
 }

@@ -92,7 +92,10 @@ pub fn parse_module_jamfile(text: &str) -> Result<ModuleJamfile> {
                 if words.get(1) != Some(&"HAIKU_TOP") || words.last() != Some(&";") {
                     bail!("expected `SubDir HAIKU_TOP <dir tokens> ;` in the module Jamfile, found {line:?}");
                 }
-                let tokens: Vec<String> = words[2..words.len() - 1].iter().map(|s| s.to_string()).collect();
+                let tokens: Vec<String> = words[2..words.len() - 1]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
                 if tokens.is_empty() || !tokens.iter().all(|t| is_plain_token(t)) {
                     bail!("the module Jamfile's SubDir tokens must be plain names: {line:?}");
                 }
@@ -137,7 +140,10 @@ pub fn out_of_tree_jamfile(module: &ModuleJamfile, module_dir: &Path) -> Result<
     out.push_str("# sources taken from the dead-threads repository.\n");
     for line in module.text.lines() {
         if line.split_whitespace().next() == Some("SubDir") {
-            out.push_str(&format!("SubDir DEAD_THREADS_TOP {} ;\n", module.tokens.join(" ")));
+            out.push_str(&format!(
+                "SubDir DEAD_THREADS_TOP {} ;\n",
+                module.tokens.join(" ")
+            ));
             out.push_str(&format!("SEARCH_SOURCE = \"{dir}\" $(SEARCH_SOURCE) ;\n"));
         } else {
             out.push_str(line);
@@ -346,7 +352,10 @@ mod tests {
     #[test]
     fn parses_the_module_jamfile() {
         let m = parse_module_jamfile(JAMFILE).unwrap();
-        assert_eq!(m.tokens.join(" "), "src add-ons kernel drivers misc dead_threads");
+        assert_eq!(
+            m.tokens.join(" "),
+            "src add-ons kernel drivers misc dead_threads"
+        );
         assert_eq!(m.target, "<driver>dead_threads");
     }
 
@@ -361,7 +370,9 @@ mod tests {
     fn reroots_the_jamfile() {
         let m = parse_module_jamfile(JAMFILE).unwrap();
         let out = out_of_tree_jamfile(&m, Path::new("/r/kernel-patch/module")).unwrap();
-        assert!(out.contains("\nSubDir DEAD_THREADS_TOP src add-ons kernel drivers misc dead_threads ;\n"));
+        assert!(out.contains(
+            "\nSubDir DEAD_THREADS_TOP src add-ons kernel drivers misc dead_threads ;\n"
+        ));
         assert!(out.contains("SEARCH_SOURCE = \"/r/kernel-patch/module\" $(SEARCH_SOURCE) ;"));
         assert!(!out.contains("HAIKU_TOP src"));
         assert!(out.contains("KernelAddon <driver>dead_threads :"));

@@ -215,8 +215,15 @@ pub fn describe_install(plan: &InstallPlan) -> String {
         Change::Replaced => "the dead-threads line replaced",
         Change::Removed | Change::Deleted => "?",
     };
-    s.push_str(&format!("{}: {what}\n    {}\n", plan.user_config.display(), plan.line));
-    s.push_str(&format!("{}/ (generated; rewritten):\n", plan.stage.display()));
+    s.push_str(&format!(
+        "{}: {what}\n    {}\n",
+        plan.user_config.display(),
+        plan.line
+    ));
+    s.push_str(&format!(
+        "{}/ (generated; rewritten):\n",
+        plan.stage.display()
+    ));
     for f in &plan.files {
         s.push_str(&format!("    {}\n", f.rel.display()));
     }
@@ -226,12 +233,18 @@ pub fn describe_install(plan: &InstallPlan) -> String {
 /// A human description of an uninstall plan.
 pub fn describe_uninstall(plan: &UninstallPlan) -> String {
     let mut s = match plan.change {
-        Change::Unchanged => format!("{}: no dead-threads line; nothing to remove\n", plan.user_config.display()),
+        Change::Unchanged => format!(
+            "{}: no dead-threads line; nothing to remove\n",
+            plan.user_config.display()
+        ),
         Change::Deleted => format!(
             "{}: the dead-threads line removed and the file, which install had created, deleted\n",
             plan.user_config.display()
         ),
-        _ => format!("{}: the dead-threads line removed\n", plan.user_config.display()),
+        _ => format!(
+            "{}: the dead-threads line removed\n",
+            plan.user_config.display()
+        ),
     };
     if let Some(d) = &plan.remove_dir {
         s.push_str(&format!("{}: deleted\n", d.display()));
@@ -250,7 +263,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             };
             let plan = plan_install(&t.haiku, &layout)?;
             if t.dry_run {
-                print!("dry run, nothing changed; install would write:\n{}", describe_install(&plan));
+                print!(
+                    "dry run, nothing changed; install would write:\n{}",
+                    describe_install(&plan)
+                );
             } else {
                 apply_install(&plan)?;
                 print!("{}", describe_install(&plan));
@@ -264,7 +280,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Uninstall(t) => {
             let plan = plan_uninstall(&t.haiku)?;
             if t.dry_run {
-                print!("dry run, nothing changed; uninstall would do:\n{}", describe_uninstall(&plan));
+                print!(
+                    "dry run, nothing changed; uninstall would do:\n{}",
+                    describe_uninstall(&plan)
+                );
             } else {
                 apply_uninstall(&plan)?;
                 print!("{}", describe_uninstall(&plan));
@@ -279,9 +298,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     "installed: {} includes {}{}",
                     path.display(),
                     l.fragment.display(),
-                    if l.fragment.is_file() { "" } else { " (MISSING: run jam install again)" }
+                    if l.fragment.is_file() {
+                        ""
+                    } else {
+                        " (MISSING: run jam install again)"
+                    }
                 ),
-                None => println!("not installed ({} has no dead-threads line)", path.display()),
+                None => println!(
+                    "not installed ({} has no dead-threads line)",
+                    path.display()
+                ),
             }
         }
     }

@@ -34,9 +34,14 @@ pub struct OurLine {
 /// quotes, backslashes, `$` (variable expansion), or control characters.
 pub fn jam_safe_path(path: &Path) -> Result<&str> {
     let Some(s) = path.to_str() else {
-        bail!("{} is not valid UTF-8; jam cannot include it", path.display());
+        bail!(
+            "{} is not valid UTF-8; jam cannot include it",
+            path.display()
+        );
     };
-    if s.chars().any(|c| c == '"' || c == '\\' || c == '$' || c.is_control()) {
+    if s.chars()
+        .any(|c| c == '"' || c == '\\' || c == '$' || c.is_control())
+    {
         bail!(
             "{s:?} contains a quote, backslash, `$` or control character, which jam would \
              interpret; use a directory whose path has none"
@@ -88,10 +93,16 @@ fn find_ours(text: &str) -> Result<Option<(usize, OurLine)>> {
     for (i, l) in text.lines().enumerate() {
         if l.contains(MARKER) {
             let Some(parsed) = parse(l) else {
-                bail!("line {} contains {MARKER:?} but is not a line dead-threads wrote: {l:?}", i + 1);
+                bail!(
+                    "line {} contains {MARKER:?} but is not a line dead-threads wrote: {l:?}",
+                    i + 1
+                );
             };
             if found.is_some() {
-                bail!("it contains more than one dead-threads line (line {})", i + 1);
+                bail!(
+                    "it contains more than one dead-threads line (line {})",
+                    i + 1
+                );
             }
             found = Some((i, parsed));
         }
@@ -114,24 +125,25 @@ pub fn check_top_level(text: &str) -> Result<()> {
     let mut escape = false;
     let mut line = 1;
     let mut open_lines: Vec<usize> = Vec::new();
-    let mut end_token = |token: &mut String, line: usize, depth: &mut i64, open: &mut Vec<usize>| -> Result<()> {
-        match token.as_str() {
-            "{" => {
-                *depth += 1;
-                open.push(line);
-            }
-            "}" => {
-                *depth -= 1;
-                open.pop();
-                if *depth < 0 {
-                    bail!("unmatched `}}` on line {line}");
+    let mut end_token =
+        |token: &mut String, line: usize, depth: &mut i64, open: &mut Vec<usize>| -> Result<()> {
+            match token.as_str() {
+                "{" => {
+                    *depth += 1;
+                    open.push(line);
                 }
+                "}" => {
+                    *depth -= 1;
+                    open.pop();
+                    if *depth < 0 {
+                        bail!("unmatched `}}` on line {line}");
+                    }
+                }
+                _ => {}
             }
-            _ => {}
-        }
-        last_token = std::mem::take(token);
-        Ok(())
-    };
+            last_token = std::mem::take(token);
+            Ok(())
+        };
     for c in text.chars() {
         if in_comment {
             if c == '\n' {
@@ -223,7 +235,7 @@ pub fn install(existing: Option<&str>, fragment: &Path) -> Result<(Option<String
         })?;
         return Ok((Some(format!("{line}\n")), Change::Created));
     };
-    check_plain(text).map_err(|e| refuse(e))?;
+    check_plain(text).map_err(refuse)?;
     if let Some((index, ours)) = find_ours(text).map_err(refuse)? {
         if ours.fragment == fragment {
             return Ok((Some(text.to_string()), Change::Unchanged));
@@ -318,7 +330,10 @@ mod tests {
             };
             assert_eq!(parse(&render(&l).unwrap()), Some(l));
         }
-        assert_eq!(parse("include \"/x\" ; # dead-threads: something else"), None);
+        assert_eq!(
+            parse("include \"/x\" ; # dead-threads: something else"),
+            None
+        );
     }
 
     #[test]
@@ -337,7 +352,9 @@ mod tests {
         assert!(check_top_level("HAIKU_IMAGE_SIZE = 100 ;\n").is_ok());
         assert!(check_top_level("rule X {\n\tEcho \"a } b\" ;\n}\n").is_ok());
         assert!(check_top_level("A = \"x\\\"y\" ; # c { \n").is_ok());
-        let e = check_top_level("rule X {\n\tEcho a ;\n").unwrap_err().to_string();
+        let e = check_top_level("rule X {\n\tEcho a ;\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 1"), "{e}");
         assert!(check_top_level("A = 1\n").is_err());
         assert!(check_top_level("A = \"open ;\n").is_err());

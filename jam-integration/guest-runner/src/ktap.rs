@@ -83,11 +83,20 @@ pub fn header(binaries: usize) -> Vec<String> {
 }
 
 /// A result line at any level.
-pub fn result_line(indent: &str, ok: bool, number: usize, name: &str, directive: Option<&str>) -> String {
+pub fn result_line(
+    indent: &str,
+    ok: bool,
+    number: usize,
+    name: &str,
+    directive: Option<&str>,
+) -> String {
     let status = if ok { "ok" } else { "not ok" };
     let name = sanitize_name(name);
     match directive {
-        Some(d) => format!("{indent}{status} {number} {name} # {}", sanitize_diagnostic(d)),
+        Some(d) => format!(
+            "{indent}{status} {number} {name} # {}",
+            sanitize_diagnostic(d)
+        ),
         None => format!("{indent}{status} {number} {name}"),
     }
 }
@@ -228,7 +237,10 @@ impl SubtestWriter {
             out.push(result_line(INDENT, false, self.cases, &pending, None));
             out.push(diagnostic(
                 INDENT,
-                &format!("{pending}: was running when the binary ended ({})", exit.describe()),
+                &format!(
+                    "{pending}: was running when the binary ended ({})",
+                    exit.describe()
+                ),
             ));
         }
         if !self.header_written {
@@ -252,9 +264,15 @@ impl SubtestWriter {
             ));
         }
         if !passed {
-            out.push(diagnostic("", &format!("{}: {}", self.name, exit.describe())));
+            out.push(diagnostic(
+                "",
+                &format!("{}: {}", self.name, exit.describe()),
+            ));
             if self.summary_ok.is_none() {
-                out.push(diagnostic("", &format!("{}: no libtest summary line", self.name)));
+                out.push(diagnostic(
+                    "",
+                    &format!("{}: no libtest summary line", self.name),
+                ));
             }
             for l in stderr_tail {
                 out.push(diagnostic("", &format!("{} stderr: {l}", self.name)));
@@ -319,10 +337,15 @@ mod tests {
 
     #[test]
     fn timeout_mid_test_reports_the_running_test() {
-        let (lines, ok) = convert("running 3 tests\ntest a ... ok\ntest b ... ", Exit::TimedOut(5));
+        let (lines, ok) = convert(
+            "running 3 tests\ntest a ... ok\ntest b ... ",
+            Exit::TimedOut(5),
+        );
         assert!(!ok);
         assert!(lines.contains(&"  not ok 2 b".to_string()));
-        assert!(lines.iter().any(|l| l.contains("planned 3 tests, 2 reported")));
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("planned 3 tests, 2 reported")));
         assert!(lines.iter().any(|l| l.contains("timed out after 5 s")));
     }
 

@@ -233,14 +233,19 @@ mod tests {
         assert_eq!(failure.1[0], "spawned 33 threads");
         assert!(failure.1.iter().any(|l| l == "  left: 32"));
         assert_eq!(failure.1.last().unwrap(), " right: 33");
-        assert!(matches!(events.last(), Some(Event::Summary { ok: false, detail }) if detail.starts_with("2 passed; 1 failed")));
+        assert!(
+            matches!(events.last(), Some(Event::Summary { ok: false, detail }) if detail.starts_with("2 passed; 1 failed"))
+        );
     }
 
     #[test]
     fn real_passing_run() {
         let (events, _) = parse(include_str!("../tests/libtest/sample-passing.txt"));
         assert_eq!(events.len(), 6);
-        assert!(matches!(events.last(), Some(Event::Summary { ok: true, .. })));
+        assert!(matches!(
+            events.last(),
+            Some(Event::Summary { ok: true, .. })
+        ));
     }
 
     #[test]

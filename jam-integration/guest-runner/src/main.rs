@@ -29,7 +29,9 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--manifest" => manifest = Some(PathBuf::from(it.next().ok_or("--manifest needs a file")?)),
+            "--manifest" => {
+                manifest = Some(PathBuf::from(it.next().ok_or("--manifest needs a file")?))
+            }
             "--sink" => match it.next().as_deref() {
                 Some("serial") => serial = true,
                 Some("stdout") => serial = false,
@@ -113,14 +115,19 @@ fn main() -> ExitCode {
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(watchdog_secs));
         if let Ok(mut s) = make_sink(serial, &prefix) {
-            let _ = s.line(&format!("Bail out! guest watchdog expired after {watchdog_secs} s"));
+            let _ = s.line(&format!(
+                "Bail out! guest watchdog expired after {watchdog_secs} s"
+            ));
         }
         let _ = finish(poweroff, 1);
         std::process::exit(1);
     });
 
     let env = vec![
-        ("INSTA_WORKSPACE_ROOT".to_string(), root.display().to_string()),
+        (
+            "INSTA_WORKSPACE_ROOT".to_string(),
+            root.display().to_string(),
+        ),
         ("INSTA_UPDATE".to_string(), "no".to_string()),
         ("RUST_BACKTRACE".to_string(), "1".to_string()),
     ];

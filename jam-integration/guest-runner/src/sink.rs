@@ -63,8 +63,7 @@ impl Sink for SerialSink {
     fn line(&mut self, line: &str) -> Result<(), String> {
         // One call per line: the kernel writes it in one piece.
         let text = format!("{}\n", crate::ktap::fit(&self.prefix, line));
-        haiku_sys::thread::debug_print(&text)
-            .map_err(|e| format!("debug_printf: {e}"))
+        haiku_sys::thread::debug_print(&text).map_err(|e| format!("debug_printf: {e}"))
     }
 }
 
