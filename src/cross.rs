@@ -167,13 +167,7 @@ pub fn check_prerequisites(
         }
         Err(e) => out.push(Prerequisite::missing("configured build directory", e)),
     }
-    out.push(match find_in_path("jam") {
-        Some(p) => Prerequisite::ok("jam", p.display().to_string()),
-        None => Prerequisite::missing(
-            "jam",
-            "Haiku's jam is not in PATH: build it from Haiku's buildtools (cd buildtools/jam && make && sudo ./jam0 install)",
-        ),
-    });
+    out.push(haiku_jam());
     match nightly_sysroot() {
         Some(sysroot) => {
             out.push(Prerequisite::ok("nightly Rust", sysroot.display().to_string()));
@@ -200,6 +194,44 @@ pub fn check_prerequisites(
         ),
     });
     out
+}
+
+const BUILD_JAM: &str =
+    "build it from Haiku's buildtools: cd buildtools/jam && make && sudo ./jam0 install";
+
+/// Whether a `jam -v` banner is Haiku's jam (`Jam 2.5-haiku-...`), which
+/// Haiku's build needs; other jams (Perforce jam, FT-Jam) cannot build it.
+pub fn is_haiku_jam(version: &str) -> bool {
+    version.starts_with("Jam ") && version.contains("-haiku")
+}
+
+fn haiku_jam() -> Prerequisite {
+    let Some(path) = find_in_path("jam") else {
+        return Prerequisite::missing("Haiku's jam", format!("jam is not in PATH; {BUILD_JAM}"));
+    };
+    let banner = std::process::Command::new(&path)
+        .arg("-v")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    if is_haiku_jam(&banner) {
+        Prerequisite::ok("Haiku's jam", format!("{} ({banner})", path.display()))
+    } else {
+        Prerequisite::missing(
+            "Haiku's jam",
+            format!(
+                "{} is not Haiku's jam ({:?}); {BUILD_JAM}, and put it first in PATH",
+                path.display(),
+                banner
+            ),
+        )
+    }
 }
 
 fn with_cross_env(mut c: CommandSpec, haiku_top: &Path, build: &BuildDir) -> CommandSpec {
@@ -456,6 +488,17 @@ mod tests {
             }]
         );
         assert!(artifacts_from_json("{not json").is_err());
+    }
+
+    #[test]
+    fn tells_haikus_jam_from_others() {
+        assert!(is_haiku_jam(
+            "Jam 2.5-haiku-20111222. OS=LINUX. Copyright 1993-2002 Christopher Seiwald."
+        ));
+        assert!(!is_haiku_jam(
+            "Jam 2.6.1. OS=LINUX. OSPLAT=X86_64. Copyright 1993-2010 Christopher Seiwald."
+        ));
+        assert!(!is_haiku_jam(""));
     }
 
     #[test]

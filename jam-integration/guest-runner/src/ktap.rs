@@ -327,6 +327,20 @@ mod tests {
     }
 
     #[test]
+    fn this_workspaces_haiku_sys_tests() {
+        // Captured from haiku-sys's `status` test binary on Linux with the
+        // runner's libtest arguments.
+        let (lines, ok) = convert(
+            include_str!("../tests/libtest/haiku-sys-status.txt"),
+            Exit::Code(0),
+        );
+        assert!(ok);
+        assert_eq!(lines[2], "  1..8");
+        assert_eq!(lines.iter().filter(|l| l.starts_with("  ok ")).count(), 8);
+        assert_eq!(lines[10], "  ok 8 well_known_values");
+    }
+
+    #[test]
     fn passing_output_but_nonzero_exit_fails() {
         let (_, ok) = convert(
             include_str!("../tests/libtest/sample-passing.txt"),
