@@ -50,9 +50,10 @@ pub struct Args {
     /// QEMU: use KVM (auto, on, off).
     #[arg(long, value_enum, default_value_t = KvmMode::Auto)]
     pub kvm: KvmMode,
-    /// QEMU: time limit for the whole boot-and-test run, seconds.
-    #[arg(long, value_name = "S", default_value_t = 1800)]
-    pub timeout: u64,
+    /// QEMU: time limit for the whole boot-and-test run, seconds [default:
+    /// the guest runner's watchdog plus 300 s for booting and power-off].
+    #[arg(long, value_name = "S")]
+    pub timeout: Option<u64>,
     /// QEMU: guest memory in MiB.
     #[arg(long, value_name = "M", default_value_t = 2048)]
     pub memory: u32,
@@ -88,10 +89,13 @@ pub struct Plan {
     pub build_configured: bool,
 }
 
-fn qemu_config(args: &Args, image: PathBuf) -> QemuConfig {
+/// Time QEMU gets on top of the guest runner's watchdog: boot and power-off.
+pub const BOOT_ALLOWANCE_SECS: u64 = 300;
+
+fn qemu_config(args: &Args, image: PathBuf, watchdog_secs: u64) -> QemuConfig {
     let mut cfg = QemuConfig::new(image, args.out.clone());
     cfg.kvm = args.kvm;
-    cfg.timeout = Duration::from_secs(args.timeout);
+    cfg.timeout = Duration::from_secs(args.timeout.unwrap_or(watchdog_secs + BOOT_ALLOWANCE_SECS));
     cfg.memory_mib = args.memory;
     cfg
 }
@@ -239,7 +243,9 @@ pub fn plan(args: &Args) -> Result<Plan> {
     });
 
     // 6. qemu
-    let cfg = qemu_config(args, layout.image_path());
+    // The real watchdog is known once the tests are built; plan with the
+    // default one.
+    let cfg = qemu_config(args, layout.image_path(), fragment::DEFAULT_WATCHDOG_SECS);
     let qemu_line = match qemu::planned_command(&cfg) {
         Ok(argv) => qemu::shell_line(&argv),
         Err(e) => format!("(cannot plan the QEMU command: {e})"),
@@ -247,11 +253,19 @@ pub fn plan(args: &Args) -> Result<Plan> {
     steps.push(Step {
         title: "boot in QEMU, read KTAP from the serial port".into(),
         commands: vec![qemu_line],
-        changes: vec![format!(
-            "writes {}/{{serial.log,results.ktap,results.json,qemu-stderr.log,qemu-command.txt}}; \
-             the image is opened with snapshot=on (not modified)",
-            args.out.display()
-        )],
+        changes: vec![
+            format!(
+                "writes {}/{{serial.log,results.ktap,results.json,qemu-stderr.log,qemu-command.txt}}; \
+                 the image is opened with snapshot=on (not modified)",
+                args.out.display()
+            ),
+            match args.timeout {
+                Some(t) => format!("time limit {t} s"),
+                None => format!(
+                    "time limit: the guest runner's watchdog (sum of the per-binary timeouts + 120 s) + {BOOT_ALLOWANCE_SECS} s"
+                ),
+            },
+        ],
     });
 
     Ok(Plan {
@@ -390,7 +404,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     eprintln!("image: {}", image_path.display());
 
     eprintln!("== 6/6 qemu");
-    let mut cfg = qemu_config(&args, image_path);
+    let mut cfg = qemu_config(&args, image_path, manifest.watchdog_secs);
     cfg.interrupt = Some(qemu::install_interrupt_handler()?);
     let mut reporter = ConsoleReporter::new(false);
     let outcome = qemu::run(&cfg, &mut reporter)?;
