@@ -241,3 +241,22 @@ fn not_a_checkout_is_refused() {
     assert!(err.contains("is not a Haiku checkout"), "{err}");
     assert!(jam::check_checkout(&t.haiku).is_ok());
 }
+
+#[test]
+fn round_trip_over_haikus_own_user_build_config_examples() {
+    let Some(top) = std::env::var_os("HAIKU_TOP") else {
+        eprintln!("skipped: HAIKU_TOP is not set (point it at a Haiku checkout to run this T1 test)");
+        return;
+    };
+    // Haiku's UserBuildConfig.sample and .ReadMe as a user's UserBuildConfig
+    // (copied into the synthetic tree; HAIKU_TOP is only read).
+    for name in ["UserBuildConfig.sample", "UserBuildConfig.ReadMe"] {
+        let original = std::fs::read(Path::new(&top).join("build/jam").join(name)).unwrap();
+        let t = tree();
+        std::fs::write(t.ubc(), &original).unwrap();
+        assert_eq!(t.install(), Change::Appended, "{name}");
+        assert_eq!(t.install(), Change::Unchanged, "{name}");
+        assert_eq!(t.uninstall(), Change::Removed, "{name}");
+        assert_eq!(read(&t.ubc()).unwrap(), original, "{name}");
+    }
+}
