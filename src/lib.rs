@@ -1,6 +1,7 @@
 //! dead-threads: verify that Haiku keeps every thread's exit status until it is joined.
 #![warn(missing_docs)]
 
+pub mod conformance;
 pub mod cross;
 pub mod haiku_cc;
 pub mod image;

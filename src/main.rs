@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 /// dead-threads: patch, build and verify Haiku's thread death entries.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -11,6 +11,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the thread-join conformance suite on this OS (std::thread, pthread, native).
+    Conformance(dead_threads::conformance::Args),
     /// Boot a Haiku test image in QEMU and report the KTAP results from its serial port.
     Qemu(dead_threads::qemu::Args),
     /// Recognise a Haiku tree and apply, revert or compile-check the kernel patch series.
@@ -26,6 +28,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Conformance(args) => dead_threads::conformance::run(args),
         Command::Qemu(args) => dead_threads::qemu::run_command(args),
         Command::Patch(args) => dead_threads::patch::run(args),
         Command::Jam(args) => dead_threads::jam::run(args),
