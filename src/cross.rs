@@ -23,9 +23,44 @@ use std::path::{Path, PathBuf};
 /// The Rust target.
 pub const TARGET: &str = "x86_64-unknown-haiku";
 
-/// The integration tests that run in the guest (cargo `--test` patterns of
-/// the dead-threads package): the Haiku tests and the conformance suite.
-pub const GUEST_TESTS: &[&str] = &["haiku_*", "conformance*"];
+/// The integration tests that run in the guest (cargo `--test` names and
+/// patterns of the dead-threads package): the conformance suite and the
+/// Haiku tests (`tests/haiku_*.rs`: the test module's device, detached
+/// threads). Host-only tests (the CLI, jam, QEMU, patch tests) stay out.
+pub const GUEST_TESTS: &[&str] = &["conformance", "haiku_*"];
+
+fn matches_guest_pattern(name: &str) -> bool {
+    GUEST_TESTS.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == *p,
+    })
+}
+
+/// The guest test targets present in `REPO/tests` (file stems matching
+/// [`GUEST_TESTS`]), sorted. Passed to cargo by name, so the plan shows
+/// exactly what is built.
+pub fn guest_test_targets(repo: &Path) -> Result<Vec<String>> {
+    let dir = repo.join("tests");
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = e?.path();
+        if path.extension().is_some_and(|x| x == "rs") {
+            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                if matches_guest_pattern(stem) {
+                    names.push(stem.to_string());
+                }
+            }
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        bail!(
+            "no guest tests in {} (looked for {GUEST_TESTS:?})",
+            dir.display()
+        );
+    }
+    Ok(names)
+}
 
 /// Default time limit per test binary in the guest.
 pub const DEFAULT_TEST_TIMEOUT_SECS: u64 = 600;
@@ -255,8 +290,14 @@ fn with_cross_env(mut c: CommandSpec, haiku_top: &Path, build: &BuildDir) -> Com
     c
 }
 
-/// The cargo command that builds the guest tests (JSON messages on stdout).
-pub fn test_build_command(repo: &Path, haiku_top: &Path, build: &BuildDir) -> CommandSpec {
+/// The cargo command that builds the guest test targets `tests` (JSON
+/// messages on stdout).
+pub fn test_build_command(
+    repo: &Path,
+    haiku_top: &Path,
+    build: &BuildDir,
+    tests: &[String],
+) -> CommandSpec {
     let mut args: Vec<String> = [
         "+nightly",
         "test",
@@ -271,9 +312,9 @@ pub fn test_build_command(repo: &Path, haiku_top: &Path, build: &BuildDir) -> Co
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for t in GUEST_TESTS {
+    for t in tests {
         args.push("--test".into());
-        args.push(t.to_string());
+        args.push(t.clone());
     }
     let c = CommandSpec {
         program: "cargo".into(),
@@ -488,6 +529,16 @@ mod tests {
             }]
         );
         assert!(artifacts_from_json("{not json").is_err());
+    }
+
+    #[test]
+    fn guest_tests_are_picked_by_name() {
+        assert!(matches_guest_pattern("conformance"));
+        assert!(matches_guest_pattern("haiku_device"));
+        assert!(!matches_guest_pattern("conformance_cli"));
+        assert!(!matches_guest_pattern("jam_install"));
+        let here = guest_test_targets(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        assert!(here.contains(&"conformance".to_string()), "{here:?}");
     }
 
     #[test]

@@ -216,8 +216,18 @@ pub fn plan(args: &Args) -> Result<Plan> {
     steps.push(step);
 
     // 4. cross build
-    let test_cmd = cross::test_build_command(&repo, &haiku, &build);
+    let guest_tests = cross::guest_test_targets(&repo);
+    let test_cmd = cross::test_build_command(
+        &repo,
+        &haiku,
+        &build,
+        guest_tests.as_deref().unwrap_or_default(),
+    );
     let runner_cmd = cross::runner_build_command(&repo, &haiku, &build);
+    let mut notes = Vec::new();
+    if let Err(e) = &guest_tests {
+        notes.push(format!("cannot build: {e:#}"));
+    }
     steps.push(Step {
         title: format!("cross-build the tests for {}", cross::TARGET),
         commands: vec![test_cmd.shell_line(), runner_cmd.shell_line()],
@@ -228,7 +238,10 @@ pub fn plan(args: &Args) -> Result<Plan> {
                 cross::RUNNER_PACKAGE
             ),
             format!("per-binary timeout {} s", args.test_timeout),
-        ],
+        ]
+        .into_iter()
+        .chain(notes)
+        .collect(),
     });
 
     // 5. image
@@ -380,7 +393,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
 
     eprintln!("== 4/6 cross-build");
-    let test_cmd = cross::test_build_command(&repo, &haiku, &layout.build);
+    let guest_tests = cross::guest_test_targets(&repo)?;
+    let test_cmd = cross::test_build_command(&repo, &haiku, &layout.build, &guest_tests);
     eprintln!("$ {}", test_cmd.shell_line());
     let tests: Vec<_> = cross::run_cargo(&test_cmd)?
         .into_iter()

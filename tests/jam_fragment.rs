@@ -100,7 +100,8 @@ fn command_lines() {
             .map(|c| c.shell_line()),
     );
     lines.push("# cross build".into());
-    lines.push(cross::test_build_command(&l.repo, &haiku, &l.build).shell_line());
+    let tests = ["conformance".to_string(), "haiku_device".to_string()];
+    lines.push(cross::test_build_command(&l.repo, &haiku, &l.build, &tests).shell_line());
     lines.push(cross::runner_build_command(&l.repo, &haiku, &l.build).shell_line());
     lines.push("# qemu (TCG)".into());
     let cfg = QemuConfig::new(l.image_path(), "/tmp/out".into());

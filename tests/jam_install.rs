@@ -245,7 +245,9 @@ fn not_a_checkout_is_refused() {
 #[test]
 fn round_trip_over_haikus_own_user_build_config_examples() {
     let Some(top) = std::env::var_os("HAIKU_TOP") else {
-        eprintln!("skipped: HAIKU_TOP is not set (point it at a Haiku checkout to run this T1 test)");
+        eprintln!(
+            "skipped: HAIKU_TOP is not set (point it at a Haiku checkout to run this T1 test)"
+        );
         return;
     };
     // Haiku's UserBuildConfig.sample and .ReadMe as a user's UserBuildConfig

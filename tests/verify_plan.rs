@@ -55,6 +55,7 @@ fn assert_complete_plan(text: &str) {
         "4. cross-build the tests for x86_64-unknown-haiku",
         "cargo +nightly test --no-run -Zbuild-std --target x86_64-unknown-haiku",
         "CARGO_TARGET_X86_64_UNKNOWN_HAIKU_LINKER=",
+        "--test conformance",
         "-p dead-threads-guest-runner",
         "5. build the image with jam",
         "jam -q -j",
