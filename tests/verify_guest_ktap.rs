@@ -59,7 +59,9 @@ fn guest_runner_output_parses_with_the_host_parser() {
             binary("fixtures", &["fixture_"], 60),
             binary("passing", &["fixture_pass", "--exact"], 60),
             missing,
-            binary("hang", &["hang_fixture", "--exact"], 2),
+            // Long enough for the binary to start and announce its test even on a
+            // loaded machine; the fixture itself sleeps 60 s.
+            binary("hang", &["hang_fixture", "--exact"], 8),
         ],
     };
     manifest.validate().unwrap();
@@ -127,9 +129,10 @@ fn guest_runner_output_parses_with_the_host_parser() {
     assert!(all.contains("fixture_fail:   left: 32"), "{all}");
     assert!(all.contains("missing: could not be started"), "{all}");
     let hang = tests[3].subtests.as_ref().expect("hang has subtests");
+    assert_eq!(hang.tests.len(), 1, "{all}");
     assert_eq!(hang.tests[0].name, "hang_fixture");
     assert_eq!(hang.tests[0].outcome, Outcome::Fail);
-    assert!(all.contains("timed out after 2 s"), "{all}");
+    assert!(all.contains("timed out after 8 s"), "{all}");
 }
 
 #[test]

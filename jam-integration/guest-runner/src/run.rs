@@ -19,6 +19,9 @@ pub const LIBTEST_ARGS: [&str; 3] = ["--test-threads=1", "--format=pretty", "--c
 /// stderr lines kept per binary for the diagnostics of a failure.
 pub const STDERR_TAIL: usize = 40;
 
+/// How long output still in the pipe is collected after a binary ended.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
 /// Totals of a run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Totals {
@@ -174,15 +177,28 @@ pub fn run_binary(
             }
         }
     };
-    // The pipes are closed once the child is gone (unless it left children
-    // of its own holding them; then the reader threads are abandoned).
-    while let Ok(Msg::Out(line)) = rx.try_recv() {
-        emit(writer.stdout_line(&line), sink);
+    // The pipes close once the child is gone; collect what is still in
+    // flight, including a last line without newline (`test NAME ... ` of the
+    // test that was running). If the child left processes of its own holding
+    // the pipe, give up after a short grace and abandon the reader threads.
+    let grace = Instant::now() + DRAIN_GRACE;
+    loop {
+        let now = Instant::now();
+        if now >= grace {
+            break;
+        }
+        match rx.recv_timeout(grace - now) {
+            Ok(Msg::Out(line)) => emit(writer.stdout_line(&line), sink),
+            Ok(Msg::OutDone) | Err(_) => break,
+        }
     }
-    let stderr_tail = if err_thread.is_finished() || !timed_out {
+    while !err_thread.is_finished() && Instant::now() < grace {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stderr_tail = if err_thread.is_finished() {
         err_thread.join().unwrap_or_default()
     } else {
-        vec!["(stderr still open after the binary was killed)".to_string()]
+        vec!["(stderr still open after the binary ended)".to_string()]
     };
     if out_thread.is_finished() {
         let _ = out_thread.join();
