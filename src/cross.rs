@@ -117,7 +117,7 @@ pub fn package_tool(build: &BuildDir) -> PathBuf {
 /// the packages and the host `package` tool, which extracts them.
 pub fn sysroot_steps(build: &BuildDir, jobs: usize) -> Vec<CommandSpec> {
     let mut steps = vec![CommandSpec::new(
-        "jam",
+        &crate::jam::command::jam_program(),
         &[
             "-q",
             &format!("-j{jobs}"),
@@ -241,8 +241,12 @@ pub fn is_haiku_jam(version: &str) -> bool {
 }
 
 fn haiku_jam() -> Prerequisite {
-    let Some(path) = find_in_path("jam") else {
-        return Prerequisite::missing("Haiku's jam", format!("jam is not in PATH; {BUILD_JAM}"));
+    let program = crate::jam::command::jam_program();
+    let Some(path) = find_in_path(&program) else {
+        return Prerequisite::missing(
+            "Haiku's jam",
+            format!("{program} is not in PATH; {BUILD_JAM}"),
+        );
     };
     let banner = std::process::Command::new(&path)
         .arg("-v")
@@ -261,9 +265,11 @@ fn haiku_jam() -> Prerequisite {
         Prerequisite::missing(
             "Haiku's jam",
             format!(
-                "{} is not Haiku's jam ({:?}); {BUILD_JAM}, and put it first in PATH",
+                "{} is not Haiku's jam ({:?}); {BUILD_JAM}, and put it first in PATH \
+                 or name it in ${}",
                 path.display(),
-                banner
+                banner,
+                crate::jam::command::JAM_ENV
             ),
         )
     }

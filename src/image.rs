@@ -36,7 +36,7 @@ pub fn default_jobs() -> usize {
 /// The jam command that builds the test image.
 pub fn jam_command(build: &BuildDir, jobs: usize) -> CommandSpec {
     CommandSpec::new(
-        "jam",
+        &crate::jam::command::jam_program(),
         &[
             "-q",
             &format!("-j{jobs}"),

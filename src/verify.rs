@@ -63,6 +63,10 @@ pub struct Args {
     /// Print every step's command and what it would change; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the QEMU outcome as JSON on stdout at the end (progress stays
+    /// on stderr).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// One step of the plan.
@@ -422,6 +426,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     cfg.interrupt = Some(qemu::install_interrupt_handler()?);
     let mut reporter = ConsoleReporter::new(false);
     let outcome = qemu::run(&cfg, &mut reporter)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).expect("outcome serialises")
+        );
+        return Ok(ExitCode::from(outcome.verdict.exit_code() as u8));
+    }
     println!("\n{}: {}", outcome.verdict.label(), outcome.message);
     for n in &outcome.notes {
         println!("note: {n}");

@@ -64,6 +64,17 @@ impl CommandSpec {
     }
 }
 
+/// Environment variable naming Haiku's jam when it is not the `jam` in PATH.
+pub const JAM_ENV: &str = "DEAD_THREADS_JAM";
+
+/// The jam to run: `$DEAD_THREADS_JAM`, else `jam` from PATH.
+pub fn jam_program() -> String {
+    std::env::var(JAM_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "jam".to_string())
+}
+
 /// Finds an executable in PATH (or checks a path containing `/`).
 pub fn find_in_path(program: &str) -> Option<PathBuf> {
     let is_exec = |p: &std::path::Path| {

@@ -271,7 +271,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 apply_install(&plan)?;
                 print!("{}", describe_install(&plan));
                 println!(
-                    "build the test image with: cd {} && jam -q @{}",
+                    "next: `dead-threads verify` cross-builds and stages the tests, then builds the \
+                     image (by hand: cd {} && jam -q @{})",
                     layout.build.path.display(),
                     fragment::PROFILE
                 );
