@@ -185,3 +185,61 @@ fn jam_reads_the_installed_configuration() {
     assert!(out.contains("user content read"));
     assert!(!out.contains("DefineBuildProfile"), "{out}");
 }
+
+#[test]
+fn jam_reroots_this_repositorys_module_jamfile() {
+    let Some(jam) = perforce_jam() else {
+        eprintln!("skipped: no jam 2.x interpreter in PATH (apt-get install jam)");
+        return;
+    };
+    // kernel-patch/module/Jamfile as committed (helper d's module), in a
+    // synthetic tree; rules the stubs do not define only give jam warnings.
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernel-patch/module/Jamfile");
+    let dir = tempfile::tempdir().unwrap();
+    let haiku = dir.path().join("haiku");
+    let build = haiku.join("generated");
+    let repo = dir.path().join("repo");
+    let harness = dir.path().join("harness");
+    for d in [
+        haiku.join("build/jam"),
+        build.join("build"),
+        repo.join("kernel-patch/module"),
+        harness.clone(),
+    ] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(haiku.join("Jamrules"), "").unwrap();
+    std::fs::write(
+        build.join("build/BuildConfig"),
+        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
+    )
+    .unwrap();
+    std::fs::copy(&real, repo.join("kernel-patch/module/Jamfile")).unwrap();
+    let layout = Layout {
+        repo: repo.clone(),
+        build: BuildDir::open(&build).unwrap(),
+    };
+    apply_install(&plan_install(&haiku, &layout).unwrap()).unwrap();
+    let ubc = haiku.join("build/jam/UserBuildConfig");
+    let out = run_jam(&jam, &harness, &ubc, "minimum-dead-threads");
+    let module = dead_threads::jam::fragment::read_module_jamfile(&repo).unwrap();
+    let subdir = build.join("dead_threads/jam").join(module.tokens.join("/"));
+    assert!(
+        out.lines()
+            .any(|l| l.trim() == format!("SUBDIR {}", subdir.display())),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.trim().starts_with(&format!(
+            "SEARCH_SOURCE {}/kernel-patch/module ",
+            repo.display()
+        ))),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l
+            .trim()
+            .starts_with(&format!("KernelAddon {} :", module.target))),
+        "{out}"
+    );
+}
