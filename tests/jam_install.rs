@@ -7,7 +7,7 @@
 
 use dead_threads::jam::build_dir::BuildDir;
 use dead_threads::jam::fragment::{Layout, OWNER_MARKER};
-use dead_threads::jam::user_config::Change;
+use dead_threads::jam::user_config::{Change, MARKER};
 use dead_threads::jam::{self, apply_install, apply_uninstall, plan_install, plan_uninstall};
 use std::path::{Path, PathBuf};
 
@@ -261,4 +261,26 @@ fn round_trip_over_haikus_own_user_build_config_examples() {
         assert_eq!(t.uninstall(), Change::Removed, "{name}");
         assert_eq!(read(&t.ubc()).unwrap(), original, "{name}");
     }
+}
+
+#[test]
+fn a_symlinked_user_build_config_stays_a_symlink() {
+    let t = tree();
+    let elsewhere = t.repo.join("my-UserBuildConfig");
+    std::fs::write(&elsewhere, "A = 1 ;\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, t.ubc()).unwrap();
+    assert_eq!(t.install(), Change::Appended);
+    assert!(std::fs::symlink_metadata(t.ubc())
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&elsewhere)
+        .unwrap()
+        .contains(MARKER));
+    assert_eq!(t.uninstall(), Change::Removed);
+    assert!(std::fs::symlink_metadata(t.ubc())
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "A = 1 ;\n");
 }

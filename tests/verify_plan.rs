@@ -124,3 +124,23 @@ fn dry_run_against_haiku_top() {
     );
     eprintln!("{out}");
 }
+
+#[test]
+fn verify_without_prerequisites_stops_before_changing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let haiku = dir.path();
+    std::fs::create_dir_all(haiku.join("build/jam")).unwrap();
+    std::fs::write(haiku.join("Jamrules"), "# synthetic\n").unwrap();
+    std::fs::write(haiku.join("build/jam/UserBuildConfig"), "A = 1 ;\n").unwrap();
+    let before = snapshot_state(haiku);
+    let out = Command::new(env!("CARGO_BIN_EXE_dead-threads"))
+        .args(["verify", "--kvm", "off", "--haiku"])
+        .arg(haiku)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot verify yet; missing:"), "{err}");
+    assert!(err.contains("configured build directory"), "{err}");
+    assert_eq!(snapshot_state(haiku), before);
+}

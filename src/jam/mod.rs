@@ -145,6 +145,16 @@ pub fn plan_install(haiku_top: &Path, layout: &Layout) -> Result<InstallPlan> {
     })
 }
 
+/// Where to write UserBuildConfig: through a symlink to the file it points
+/// at (a user's UserBuildConfig kept elsewhere stays a symlink).
+fn write_target(path: &Path) -> Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
+            .with_context(|| format!("{} is a dangling symlink", path.display())),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
 /// Carries out an install plan: stage files first, the UserBuildConfig line
 /// last (so a failure never leaves a line pointing at nothing).
 pub fn apply_install(plan: &InstallPlan) -> Result<()> {
@@ -152,7 +162,7 @@ pub fn apply_install(plan: &InstallPlan) -> Result<()> {
     std::fs::create_dir_all(plan.stage.join("guest"))?;
     if plan.change != Change::Unchanged {
         let content = plan.new_content.as_deref().unwrap_or_default();
-        fragment::write_atomic(&plan.user_config, content.as_bytes(), false)?;
+        fragment::write_atomic(&write_target(&plan.user_config)?, content.as_bytes(), false)?;
     }
     Ok(())
 }
@@ -196,7 +206,7 @@ pub fn apply_uninstall(plan: &UninstallPlan) -> Result<()> {
             .with_context(|| format!("deleting {}", plan.user_config.display()))?,
         _ => {
             let content = plan.new_content.as_deref().unwrap_or_default();
-            fragment::write_atomic(&plan.user_config, content.as_bytes(), false)?;
+            fragment::write_atomic(&write_target(&plan.user_config)?, content.as_bytes(), false)?;
         }
     }
     if let Some(dir) = &plan.remove_dir {
