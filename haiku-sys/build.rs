@@ -3,24 +3,27 @@
 //!
 //! Header source, in order:
 //! 1. building *for* Haiku (`CARGO_CFG_TARGET_OS=haiku`):
-//!    `HAIKU_SYSROOT` (cross build) if set; else the system headers when the
-//!    build runs on Haiku itself; else `HAIKU_TOP` (a checkout) if set;
-//!    else an error that says what to set;
+//!    `HAIKU_SYSROOT` (cross build) if set and holding headers; else the
+//!    system headers when the build runs on Haiku itself; else `HAIKU_TOP`
+//!    (a checkout) if set; else an error that says what to set;
 //! 2. `HAIKU_TOP` set on any other host (and `HAIKU_SYS_BUNDLED` unset):
 //!    the checkout's headers, parsed for x86_64-unknown-haiku — the
 //!    bindings are then that revision's, so Rust code type-checks against it;
 //! 3. otherwise the bundled bindings in src/bindings/ (no libclang needed).
 //!
-//! Each bindgen job is one [`BindgenJob`]; a second header (e.g. the test
-//! module's ioctl ABI) is one more entry in `jobs()` plus its builder in
-//! codegen.rs. [`compile_c_check`] compiles a C file with `cc` (for
-//! static-assert checks of an ABI header).
+//! What is generated is listed in codegen.rs (`BINDINGS`, shared with the
+//! tests): another header of ours is one more entry there (its builder,
+//! bundled file and optional C check compiled with `cc`). The dead_threads
+//! test module's ioctl ABI currently has its own steps (abi_codegen.rs,
+//! abi_build.rs), run at the end of `main`.
 
 use std::env;
 use std::fs;
 use std::process::ExitCode;
 
 include!("codegen.rs");
+include!("abi_codegen.rs");
+include!("abi_build.rs");
 
 /// Where the Haiku declarations come from.
 #[derive(Debug, Clone)]
@@ -54,78 +57,46 @@ impl HeaderSource {
     /// Clang arguments that make `#include <OS.h>` work for this source.
     fn clang_args(&self) -> Vec<String> {
         match self {
-            HeaderSource::System { headers, target }
-            | HeaderSource::Sysroot { headers, target } => {
-                let mut args = vec![format!("--target={target}")];
-                for dir in [
-                    "",
-                    "config",
-                    "os",
-                    "os/kernel",
-                    "os/support",
-                    "os/storage",
-                    "posix",
-                ] {
-                    let d = headers.join(dir);
-                    if d.is_dir() {
-                        args.push("-isystem".to_owned());
-                        args.push(d.to_string_lossy().into_owned());
-                    }
-                }
-                args
-            }
+            // On Haiku itself the compiler's own search path is right.
+            HeaderSource::System { target, .. } => vec![format!("--target={target}")],
+            HeaderSource::Sysroot { headers, target } => haiku_headers_clang_args(headers, target),
             HeaderSource::Checkout { top, target } => checkout_clang_args(top, target),
             HeaderSource::Bundled { .. } => bundled_clang_args(),
         }
     }
 }
 
-/// One set of bindings to produce.
-struct BindgenJob {
-    /// Short name used in messages.
-    name: &'static str,
-    /// File written in `$OUT_DIR` (the crate `include!`s it).
-    out_file: &'static str,
-    /// Bundled bindings (relative to the crate), used without libclang.
-    bundled: &'static str,
-    /// Files whose change must rerun the build script.
-    inputs: &'static [&'static str],
-    /// Builds the bindgen builder for a header source; `None` means this
-    /// job always uses its own header (see `own_header`).
-    builder: fn(&Path, &HeaderSource) -> bindgen::Builder,
-    /// Header parsed for this job, given the crate dir and the source.
-    header: fn(&Path, &HeaderSource) -> PathBuf,
-}
-
-fn jobs() -> Vec<BindgenJob> {
-    vec![BindgenJob {
-        name: "thread API",
-        out_file: "thread_api.rs",
-        bundled: BUNDLED_BINDINGS,
-        inputs: &[BUNDLED_HEADER, BUNDLED_BINDINGS, "codegen.rs"],
-        builder: |header, source| {
-            let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
-            thread_api_builder(header, &source.clang_args(), &out_dir)
-        },
-        header: |manifest_dir, source| match source {
-            HeaderSource::Bundled { .. } => manifest_dir.join(BUNDLED_HEADER),
-            _ => PathBuf::from(env::var("OUT_DIR").unwrap()).join("haiku_os_wrapper.h"),
-        },
-    }]
-}
-
 /// Compiles a C check file with `cc` into a static library linked into
-/// the crate (for `_Static_assert`s on an ABI header). A failing assertion
-/// fails the build. The C compiler is the host's unless building for Haiku.
-#[allow(dead_code)]
-fn compile_c_check(manifest_dir: &Path, source: &str, include_dirs: &[PathBuf], lib_name: &str) {
+/// the crate (for `_Static_assert`s on an ABI header), warnings as errors.
+/// The compiler is `cc`'s choice for the target. The error names the file.
+fn try_compile_c_check(
+    manifest_dir: &Path,
+    source: &str,
+    include_dirs: &[PathBuf],
+    lib_name: &str,
+) -> Result<(), String> {
     println!("cargo:rerun-if-changed={source}");
     let mut build = cc::Build::new();
-    build.file(manifest_dir.join(source)).warnings(true);
+    build
+        .file(manifest_dir.join(source))
+        .warnings(true)
+        .warnings_into_errors(true);
     for dir in include_dirs {
         build.include(dir);
     }
-    build.compile(lib_name);
+    build
+        .try_compile(lib_name)
+        .map_err(|e| format!("the C check {source} does not compile: {e}"))
+}
+
+/// [`try_compile_c_check`] that stops the build script on failure (with
+/// the compiler's message), for callers without error plumbing.
+fn compile_c_check(manifest_dir: &Path, source: &str, include_dirs: &[PathBuf], lib_name: &str) {
+    if let Err(e) = try_compile_c_check(manifest_dir, source, include_dirs, lib_name) {
+        println!("cargo:warning=haiku-sys: {e}");
+        eprintln!("haiku-sys: {e}");
+        std::process::exit(1);
+    }
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
@@ -193,8 +164,16 @@ fn detect_source() -> Result<HeaderSource, String> {
     if target_os == "haiku" {
         let target = clang_target_for(&rust_target);
         if let Some(root) = sysroot {
-            let headers = find_headers(&root).map_err(|e| format!("HAIKU_SYSROOT: {e}"))?;
-            return Ok(HeaderSource::Sysroot { headers, target });
+            match (find_headers(&root), top.clone()) {
+                (Ok(headers), _) => return Ok(HeaderSource::Sysroot { headers, target }),
+                // A cross-tools sysroot holds headers only once haiku_devel
+                // is extracted into it; the checkout has the same headers.
+                (Err(e), Some(top)) => {
+                    println!("cargo:warning=haiku-sys: HAIKU_SYSROOT: {e}; using HAIKU_TOP");
+                    return checkout(top, target);
+                }
+                (Err(e), None) => return Err(format!("HAIKU_SYSROOT: {e}")),
+            }
         }
         // The build script runs on the host: cfg!(target_os) is the host's.
         if cfg!(target_os = "haiku") {
@@ -224,37 +203,62 @@ fn detect_source() -> Result<HeaderSource, String> {
     })
 }
 
-fn run_job(
+/// Produces `$OUT_DIR/<spec.out_file>` from `source`, and compiles the
+/// spec's C check if it has one.
+fn run_spec(
     manifest_dir: &Path,
     out_dir: &Path,
-    job: &BindgenJob,
+    spec: &BindingsSpec,
     source: &HeaderSource,
 ) -> Result<(), String> {
-    for input in job.inputs {
-        println!("cargo:rerun-if-changed={input}");
-    }
-    let out = out_dir.join(job.out_file);
+    println!("cargo:rerun-if-changed={}", spec.bundled_header);
+    println!("cargo:rerun-if-changed={}", spec.bundled_bindings);
+    let out = out_dir.join(spec.out_file);
+    let own_header = manifest_dir.join(spec.bundled_header);
     if let HeaderSource::Bundled { .. } = source {
-        let bundled = manifest_dir.join(job.bundled);
+        let bundled = manifest_dir.join(spec.bundled_bindings);
         fs::copy(&bundled, &out).map_err(|e| {
             format!(
                 "cannot copy the bundled {} bindings {} to {}: {e}",
-                job.name,
+                spec.name,
                 bundled.display(),
                 out.display()
             )
         })?;
-        return Ok(());
+    } else {
+        libclang_available()?;
+        let header = match spec.system_header {
+            Some(system_header) => {
+                let wrapper = out_dir.join(format!("{}.wrapper.h", spec.out_file));
+                fs::write(&wrapper, format!("#include <{system_header}>\n"))
+                    .map_err(|e| format!("cannot write {}: {e}", wrapper.display()))?;
+                wrapper
+            }
+            None => own_header.clone(),
+        };
+        let bindings = (spec.builder)(&header, &source.clang_args(), out_dir)
+            .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
+            .generate()
+            .map_err(|e| {
+                format!(
+                    "bindgen failed on {} ({}): {e}",
+                    header.display(),
+                    spec.name
+                )
+            })?;
+        bindings
+            .write_to_file(&out)
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     }
-    libclang_available()?;
-    let header = (job.header)(manifest_dir, source);
-    let bindings = (job.builder)(&header, source)
-        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
-        .generate()
-        .map_err(|e| format!("bindgen failed on {} ({}): {e}", header.display(), job.name))?;
-    bindings
-        .write_to_file(&out)
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))
+    if let Some(c_check) = spec.c_check {
+        let include_dir = own_header
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let lib_name = format!("haiku_sys_{}", spec.out_file.trim_end_matches(".rs"));
+        try_compile_c_check(manifest_dir, c_check, &[include_dir], &lib_name)?;
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -271,36 +275,35 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if !matches!(source, HeaderSource::Bundled { .. }) {
-        // The thread API job includes <OS.h> through a wrapper.
-        let wrapper = out_dir.join("haiku_os_wrapper.h");
-        if let Err(e) = fs::write(&wrapper, "#include <OS.h>\n") {
-            println!(
-                "cargo:warning=haiku-sys: cannot write {}: {e}",
-                wrapper.display()
-            );
-            return ExitCode::FAILURE;
-        }
-    }
     println!("cargo:warning=haiku-sys: using {}", source.describe());
     println!(
         "cargo:rustc-env=HAIKU_SYS_BINDINGS_SOURCE={}",
         source.describe()
     );
 
-    for job in jobs() {
-        if let Err(e) = run_job(&manifest_dir, &out_dir, &job, &source) {
+    // For dependents (`links`): DEP_HAIKU_THREAD_API_INCLUDE names the dir of
+    // our bundled header.
+    println!("cargo:include={}", manifest_dir.join("include").display());
+    println!("cargo:rerun-if-changed=codegen.rs");
+    for spec in BINDINGS {
+        if let Err(e) = run_spec(&manifest_dir, &out_dir, spec, &source) {
             println!("cargo:warning=haiku-sys: {e}");
             eprintln!("haiku-sys: {e}");
-            if !matches!(source, HeaderSource::Bundled { .. }) {
+            let for_haiku = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "haiku");
+            if matches!(source, HeaderSource::Checkout { .. }) && !for_haiku {
                 println!(
-                    "cargo:warning=haiku-sys: the bindings come from {}; to build with \
-                     the bundled ones instead, unset HAIKU_TOP or set HAIKU_SYS_BUNDLED=1",
-                    source.describe()
+                    "cargo:warning=haiku-sys: to build with the bundled bindings instead, \
+                     unset HAIKU_TOP or set HAIKU_SYS_BUNDLED=1"
                 );
             }
             return ExitCode::FAILURE;
         }
+    }
+    // The dead_threads test module's ioctl ABI (abi_build.rs).
+    if let Err(e) = build_dead_threads_abi(&manifest_dir, &out_dir) {
+        println!("cargo:warning=haiku-sys: {e}");
+        eprintln!("haiku-sys: {e}");
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }

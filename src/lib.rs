@@ -7,6 +7,7 @@ pub mod haiku_cc;
 pub mod image;
 pub mod jam;
 pub mod ktap;
+pub mod module;
 pub mod patch;
 pub mod qemu;
 pub mod verify;

@@ -23,6 +23,8 @@ enum Command {
     Image(dead_threads::image::Args),
     /// Patch, build, boot and verify in one go: patch apply, jam install, cross-build, image, qemu.
     Verify(dead_threads::verify::Args),
+    /// The in-kernel test module: compile-check it against a Haiku checkout.
+    Module(dead_threads::module::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,12 +36,10 @@ fn main() -> ExitCode {
         Command::Jam(args) => dead_threads::jam::run(args),
         Command::Image(args) => dead_threads::image::run(args),
         Command::Verify(args) => dead_threads::verify::run(args),
+        Command::Module(args) => dead_threads::module::run(args),
     };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(2)
+    })
 }

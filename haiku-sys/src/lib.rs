@@ -7,6 +7,8 @@
 //!   (`B_BAD_THREAD_ID (bad thread ID)`).
 //! - [`thread`]: spawn a native thread from a closure, resume, wait for its
 //!   exit value, `get_thread_info`, `debug_printf`.
+//! - [`device`]: the dead_threads test module's ioctl ABI (bindgen'd from
+//!   kernel-patch/module/dead_threads_ioctl.h) and its safe client.
 //!
 //! # Where the declarations come from
 //! build.rs parses Haiku's headers with bindgen when building for Haiku
@@ -35,6 +37,7 @@ pub mod raw {
     include!(concat!(env!("OUT_DIR"), "/thread_api.rs"));
 }
 
+pub mod device;
 mod status;
 pub mod thread;
 

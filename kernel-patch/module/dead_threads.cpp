@@ -466,8 +466,10 @@ run_scenario(dead_threads_scenario_request& request)
 		&& request.order != DEAD_THREADS_ORDER_SHUFFLED) {
 		return B_BAD_VALUE;
 	}
-	if (request.exit_timeout < 0)
+	if (request.exit_timeout < 0
+		|| request.exit_timeout > DEAD_THREADS_MAX_EXIT_TIMEOUT) {
 		return B_BAD_VALUE;
+	}
 
 	bigtime_t exitTimeout = request.exit_timeout != 0
 		? request.exit_timeout : DEAD_THREADS_DEFAULT_EXIT_TIMEOUT;

@@ -80,8 +80,10 @@ enum {
 	((int32_t)(DEAD_THREADS_SCENARIO_STATUS_BASE + (int32_t)(i)))
 
 /* Default bound for the wait until all scenario threads left the thread
- * table (microseconds), used when exit_timeout is 0. */
+ * table (microseconds), used when exit_timeout is 0, and the largest bound
+ * accepted. */
 #define DEAD_THREADS_DEFAULT_EXIT_TIMEOUT	10000000
+#define DEAD_THREADS_MAX_EXIT_TIMEOUT		600000000
 
 
 /* One death entry of a team: a thread that exited and was not waited for. */
@@ -141,7 +143,8 @@ typedef struct dead_threads_scenario_request {
 	uint64_t	seed;
 		/* shuffle seed; 0: the driver picks one. out: the seed used */
 	int64_t		exit_timeout;
-		/* microseconds; 0: DEAD_THREADS_DEFAULT_EXIT_TIMEOUT */
+		/* microseconds, 0 .. DEAD_THREADS_MAX_EXIT_TIMEOUT;
+		 * 0: DEAD_THREADS_DEFAULT_EXIT_TIMEOUT */
 	/* out: threads */
 	int32_t		team;
 		/* the caller's team, into which the threads were spawned */

@@ -175,8 +175,27 @@ pub fn parse(text: &str) -> Result<Patch, ParseError> {
     while i < lines.len() {
         let l = lines[i].trim_end_matches('\n');
         if subject.is_none() {
-            if let Some(s) = l.strip_prefix("Subject: ") {
-                let s = s.strip_prefix("[PATCH] ").unwrap_or(s);
+            if let Some(first) = l.strip_prefix("Subject: ") {
+                // A long subject is folded onto continuation lines that
+                // start with white space (RFC 5322).
+                let mut s = first.to_string();
+                let mut j = i + 1;
+                while let Some(cont) = lines.get(j) {
+                    if !(cont.starts_with(' ') || cont.starts_with('\t')) {
+                        break;
+                    }
+                    s.push(' ');
+                    s.push_str(cont.trim());
+                    j += 1;
+                }
+                let s = s.as_str();
+                // "[PATCH] x", "[PATCH 1/2] x", "[PATCH v2 3/4] x" -> "x"
+                let s = match s.strip_prefix('[') {
+                    Some(rest) if rest.starts_with("PATCH") => {
+                        rest.split_once("] ").map_or(s, |(_, subject)| subject)
+                    }
+                    _ => s,
+                };
                 subject = Some(s.to_string());
             }
         }
@@ -481,6 +500,19 @@ mod tests {
         assert_eq!(p.files[0].path(), "x/f.txt");
         assert_eq!(p.files[0].hunks.len(), 2);
         assert_eq!(p.files[0].hunks[0].section, "section");
+    }
+
+    #[test]
+    fn folded_subject_is_unfolded() {
+        let p = parse(&P.replace(
+            "Subject: [PATCH] demo: change things\n",
+            "Subject: [PATCH 2/7] demo: a subject long enough that git\n format-patch folds it\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            p.subject.as_deref(),
+            Some("demo: a subject long enough that git format-patch folds it")
+        );
     }
 
     #[test]

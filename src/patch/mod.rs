@@ -241,7 +241,8 @@ fn change(
     for f in &touched {
         tx.set(f, next.get(f).cloned().flatten());
     }
-    let files: Vec<String> = tx.changed_files().iter().map(|s| s.to_string()).collect();
+    let mut files: Vec<String> = tx.changed_files().iter().map(|s| s.to_string()).collect();
+    files.sort();
     let verb = if reverse { "revert" } else { "apply" };
     if dry_run {
         return Ok(ChangeOutcome {
@@ -292,11 +293,21 @@ fn check_clean(
     if changed.is_empty() {
         return Ok(());
     }
-    let pristine = state::unapply(base, k, contents).map_err(|e| anyhow::anyhow!(e))?;
+    // The file minus the last j of our applied patches, j = 0..=k: if one
+    // of them is what HEAD has, the uncommitted changes are ours only (HEAD
+    // may carry some of our patches already).
+    let mut versions = Vec::new();
+    for j in 0..=k {
+        let c = state::unapply_last(base, k, j, contents).map_err(|e| anyhow::anyhow!(e))?;
+        versions.push(c);
+    }
     let mut dirty = Vec::new();
     for (rel, code) in changed {
         let head = tree.git_head_content(&rel)?;
-        let ours_only = head.is_some() && pristine.get(&rel).cloned().flatten() == head;
+        let ours_only = head.is_some()
+            && versions
+                .iter()
+                .any(|v| v.get(&rel).cloned().flatten() == head);
         if !ours_only {
             dirty.push(format!("{rel} (git status: {code})"));
         }

@@ -64,12 +64,13 @@ pub fn status_text(st: &Status) -> String {
             };
             let _ = writeln!(s, "  [{state}] {}", p.name);
             let _ = writeln!(s, "      {}", p.subject);
-            let at = match p.state {
-                PatchState::Applied => "at lines",
-                _ => "would apply at lines",
-            };
             for f in &p.files {
-                let _ = writeln!(s, "      {}: {at} {}", f.file, hunks(f));
+                let at = match p.state {
+                    PatchState::Applied => "at",
+                    _ => "would apply at",
+                };
+                let line = if f.lines.len() == 1 { "line" } else { "lines" };
+                let _ = writeln!(s, "      {}: {at} {line} {}", f.file, hunks(f));
             }
             if let Some(problem) = &p.problem {
                 let _ = writeln!(s, "      problem: {problem}");

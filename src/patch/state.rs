@@ -195,8 +195,19 @@ pub fn apply_patch(
 
 /// Reverts the first `k` patches of `base` (last first) from `contents`.
 pub fn unapply(base: &Base, k: usize, contents: &Contents) -> Result<Contents, String> {
+    unapply_last(base, k, k, contents)
+}
+
+/// With the first `k` patches of `base` applied in `contents`, reverts the
+/// last `j` of them (patch k-1 first).
+pub fn unapply_last(
+    base: &Base,
+    k: usize,
+    j: usize,
+    contents: &Contents,
+) -> Result<Contents, String> {
     let mut c = contents.clone();
-    for p in base.patches[..k].iter().rev() {
+    for p in base.patches[k - j..k].iter().rev() {
         apply_patch(p, &mut c, true)?;
     }
     Ok(c)

@@ -46,11 +46,17 @@ impl Tree {
         if !meta.is_dir() {
             bail!("{} is not a directory", root.display());
         }
+        // A git checkout only when `root` is the top of the work tree: a
+        // plain tree unpacked inside some other repository is plain.
+        let top = git(root, &["rev-parse", "--show-toplevel"])
+            .ok()
+            .and_then(|t| std::fs::canonicalize(t.trim()).ok());
+        let is_top = top.is_some() && top == std::fs::canonicalize(root).ok();
         let vcs = match git(root, &["rev-parse", "--verify", "--short", "HEAD"]) {
-            Ok(out) => Vcs::Git {
+            Ok(out) if is_top => Vcs::Git {
                 head: out.trim().to_string(),
             },
-            Err(_) => Vcs::Plain,
+            _ => Vcs::Plain,
         };
         Ok(Tree {
             root: root.to_path_buf(),

@@ -1,0 +1,202 @@
+//! The dead_threads ioctl ABI: C and Rust agree on it, and the bundled Rust
+//! bindings are what bindgen makes of the header.
+//!
+//! * `c_and_rust_layouts_agree`: build.rs compiled
+//!   csrc/dead_threads_abi_check.c (static assertions on every size and
+//!   offset) with the target's C compiler; it exports its sizes, offsets and
+//!   constants, which must equal what Rust computes for the bindgen'd types.
+//! * `bundled_abi_bindings_are_up_to_date`: regenerates
+//!   src/bindings/dead_threads_abi.rs from the header (needs libclang;
+//!   without it the test says so and is skipped). To regenerate:
+//!
+//! ```sh
+//! HAIKU_SYS_REGENERATE=1 cargo test -p haiku-sys --test dead_threads_abi
+//! ```
+//!
+//! (When new Rust code already uses a constant the bundled bindings lack,
+//! the crate does not compile yet: regenerate before using it.)
+
+use std::collections::BTreeMap;
+use std::mem::{align_of, offset_of, size_of};
+use std::path::Path;
+
+use haiku_sys::device::abi::*;
+
+include!("../abi_codegen.rs");
+
+fn rust_facts() -> BTreeMap<String, i64> {
+    let mut f = BTreeMap::new();
+    let mut put = |name: &str, value: i64| {
+        f.insert(name.to_owned(), value);
+    };
+    macro_rules! size {
+        ($t:ident) => {
+            put(concat!("sizeof ", stringify!($t)), size_of::<$t>() as i64);
+            put(concat!("alignof ", stringify!($t)), align_of::<$t>() as i64);
+        };
+    }
+    macro_rules! offset {
+        ($t:ident, $($field:ident),+) => {
+            $(put(concat!(stringify!($t), ".", stringify!($field)), offset_of!($t, $field) as i64);)+
+        };
+    }
+    macro_rules! value {
+        ($($name:ident),+) => {
+            $(put(stringify!($name), $name as i64);)+
+        };
+    }
+    size!(dead_threads_entry);
+    offset!(dead_threads_entry, thread, status);
+    size!(dead_threads_info_request);
+    offset!(
+        dead_threads_info_request,
+        version,
+        size,
+        limit,
+        list_kind,
+        max_list_entries,
+        max_scenario_threads
+    );
+    size!(dead_threads_list_request);
+    offset!(
+        dead_threads_list_request,
+        version,
+        size,
+        team,
+        capacity,
+        entries,
+        resolved_team,
+        count,
+        returned,
+        reserved
+    );
+    size!(dead_threads_scenario_request);
+    offset!(
+        dead_threads_scenario_request,
+        version,
+        size,
+        thread_count,
+        order,
+        seed,
+        exit_timeout,
+        team,
+        spawned,
+        spawn_error,
+        still_alive,
+        joined_ok,
+        joined_bad_thread_id,
+        joined_other_error,
+        first_other_error,
+        wrong_status,
+        entries_before,
+        entries_exited,
+        entries_after,
+        own_entries_exited,
+        own_entries_after,
+        spawn_time,
+        exit_time,
+        join_time
+    );
+    value!(
+        DEAD_THREADS_ABI_VERSION,
+        DEAD_THREADS_OP_BASE,
+        DEAD_THREADS_GET_INFO,
+        DEAD_THREADS_GET_DEAD_LIST,
+        DEAD_THREADS_RUN_SCENARIO,
+        DEAD_THREADS_RESERVED_CHURN,
+        DEAD_THREADS_RESERVED_JOIN_COST,
+        DEAD_THREADS_MAX_LIST_ENTRIES,
+        DEAD_THREADS_MAX_SCENARIO_THREADS,
+        DEAD_THREADS_LIMIT_UNLIMITED,
+        DEAD_THREADS_LIST_KIND_LIST,
+        DEAD_THREADS_LIST_KIND_DOUBLY_LINKED,
+        DEAD_THREADS_ORDER_FORWARD,
+        DEAD_THREADS_ORDER_REVERSE,
+        DEAD_THREADS_ORDER_SHUFFLED,
+        DEAD_THREADS_SCENARIO_STATUS_BASE,
+        DEAD_THREADS_DEFAULT_EXIT_TIMEOUT,
+        DEAD_THREADS_MAX_EXIT_TIMEOUT
+    );
+    // The function-like macro DEAD_THREADS_SCENARIO_STATUS(i) is
+    // reimplemented in Rust.
+    put(
+        "DEAD_THREADS_SCENARIO_STATUS(0)",
+        haiku_sys::device::scenario_status(0) as i64,
+    );
+    put(
+        "DEAD_THREADS_SCENARIO_STATUS(1999)",
+        haiku_sys::device::scenario_status(1999) as i64,
+    );
+    f
+}
+
+#[test]
+fn c_and_rust_layouts_agree() {
+    let c = haiku_sys::device::abi_check::c_facts();
+    let rust = rust_facts();
+    assert!(c.len() > 60, "the C check exported only {} facts", c.len());
+    let mut problems = Vec::new();
+    for (name, value) in &c {
+        match rust.get(name) {
+            Some(r) if r == value => {}
+            Some(r) => problems.push(format!("{name}: C {value}, Rust {r}")),
+            None => problems.push(format!("{name}: C {value}, not checked in Rust")),
+        }
+    }
+    for name in rust.keys().filter(|n| !c.contains_key(*n)) {
+        problems.push(format!("{name}: checked in Rust, missing from the C table"));
+    }
+    assert!(
+        problems.is_empty(),
+        "C and Rust disagree on the dead_threads ABI (kernel-patch/module/dead_threads_ioctl.h):\n  {}\n\
+         Regenerate the bundled bindings (HAIKU_SYS_REGENERATE=1 cargo test -p haiku-sys \
+         --test dead_threads_abi) and keep csrc/dead_threads_abi_check.c in step.",
+        problems.join("\n  ")
+    );
+}
+
+fn libclang_loadable() -> Result<(), String> {
+    if clang_sys::is_loaded() {
+        return Ok(());
+    }
+    clang_sys::load().map_err(|e| {
+        format!(
+            "libclang is not available ({e}); install it (Debian/Ubuntu: \
+             `apt-get install libclang-dev clang`) or set LIBCLANG_PATH"
+        )
+    })
+}
+
+#[test]
+fn bundled_abi_bindings_are_up_to_date() {
+    if let Err(why) = libclang_loadable() {
+        eprintln!("SKIPPED bundled_abi_bindings_are_up_to_date: {why}");
+        return;
+    }
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fresh = generate_dead_threads_abi_bundled(manifest_dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = manifest_dir.join(DEAD_THREADS_ABI_BINDINGS);
+    if std::env::var_os("HAIKU_SYS_REGENERATE").is_some() {
+        std::fs::write(&path, &fresh).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        eprintln!("regenerated {}", path.display());
+        return;
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if current != fresh {
+        let line = current
+            .lines()
+            .zip(fresh.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| current.lines().count().min(fresh.lines().count()));
+        panic!(
+            "{} is stale: it differs from bindgen's output for {} from line {} on \
+             (committed: {:?}, fresh: {:?}).\nRegenerate it with\n  \
+             HAIKU_SYS_REGENERATE=1 cargo test -p haiku-sys --test dead_threads_abi",
+            path.display(),
+            DEAD_THREADS_ABI_HEADER,
+            line + 1,
+            current.lines().nth(line),
+            fresh.lines().nth(line),
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! Verification through the dead_threads test module (/dev/misc/dead_threads)
+//! on Haiku: a team keeps one death entry per exited, unjoined thread, and
+//! wait_for_thread() returns every exit value.
+//!
+//! Built for Haiku (the guest image runs it as root with the module
+//! installed); on other systems every test prints that it was skipped. The
+//! snapshots in tests/snapshots/haiku_device__*.snap hold the outcome of a
+//! fixed kernel; tests/haiku_device_model.rs shows on Linux that a 32-entry
+//! legacy kernel fails them with a diff that names the cause.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use dead_threads::module::experiment::{native_experiment, ThreadBackend};
+use dead_threads::module::report::ScenarioOutcome;
+use haiku_sys::device::{DeadEntry, DeadThreadsDevice, JoinOrder, DEVICE_PATH};
+use haiku_sys::thread::{self, Thread};
+use haiku_sys::{status_t, thread_id, Status};
+
+/// The tests look at the whole team's dead list: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Opens the device on Haiku; elsewhere prints why the test is skipped.
+fn device(test: &str) -> Option<(DeadThreadsDevice, MutexGuard<'static, ()>)> {
+    if !cfg!(target_os = "haiku") {
+        eprintln!("SKIPPED {test}: needs Haiku with the dead_threads module ({DEVICE_PATH})");
+        return None;
+    }
+    let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let device = DeadThreadsDevice::open().unwrap_or_else(|s| {
+        panic!(
+            "cannot open {DEVICE_PATH}: {s}. Install the module (see \
+             kernel-patch/module/README.md) and run the tests as root."
+        )
+    });
+    Some((device, guard))
+}
+
+fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    // tests/haiku_device_model.rs checks the same files.
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}
+
+/// Native threads from haiku-sys, dead list from the device.
+struct HaikuThreads<'a> {
+    device: &'a DeadThreadsDevice,
+    threads: HashMap<thread_id, Thread>,
+}
+
+impl ThreadBackend for HaikuThreads<'_> {
+    fn spawn_exiting(&mut self, value: status_t) -> Result<thread_id, Status> {
+        let t = thread::spawn("dead-threads native", move || value)?;
+        t.resume()?;
+        let id = t.id();
+        self.threads.insert(id, t);
+        Ok(id)
+    }
+
+    fn is_alive(&mut self, id: thread_id) -> Result<bool, Status> {
+        match thread::get_thread_info(id) {
+            Ok(_) => Ok(true),
+            Err(s) if s == Status::BAD_THREAD_ID => Ok(false),
+            Err(s) => Err(s),
+        }
+    }
+
+    fn join(&mut self, id: thread_id) -> Result<status_t, Status> {
+        match self.threads.remove(&id) {
+            Some(t) => t.wait(),
+            None => thread::wait_for_thread(id),
+        }
+    }
+
+    fn dead_list(&mut self) -> Result<Vec<DeadEntry>, Status> {
+        let capacity = self.device.info()?.max_list_entries;
+        let list = self.device.dead_list(0, capacity)?;
+        assert!(
+            list.count <= capacity,
+            "the team holds {} entries, more than one call returns ({capacity})",
+            list.count
+        );
+        Ok(list.entries)
+    }
+
+    fn pause(&mut self) {
+        let _ = thread::snooze(1000);
+    }
+}
+
+fn native(test: &str, threads: u32) {
+    let Some((device, _guard)) = device(test) else {
+        return;
+    };
+    let mut backend = HaikuThreads {
+        device: &device,
+        threads: HashMap::new(),
+    };
+    let outcome = native_experiment(&mut backend, threads, 256, Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{test}: {e}"));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            format!("haiku_device__native_{threads}"),
+            outcome.to_string()
+        );
+    });
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn native_33() {
+    native("native_33", 33);
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn native_57() {
+    native("native_57", 57);
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn native_1000() {
+    native("native_1000", 1000);
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn native_10000() {
+    native("native_10000", 10000);
+}
+
+fn scenario(test: &str, order: JoinOrder) {
+    let Some((device, _guard)) = device(test) else {
+        return;
+    };
+    let report = device
+        .run_kernel_scenario(1000, order, None)
+        .unwrap_or_else(|s| panic!("{test}: the kernel scenario failed: {s}"));
+    eprintln!(
+        "{test}: team {} seed {:#x}: spawn {:?}, exit {:?}, join {:?}; team entries \
+         before {}, exited {}, after {}",
+        report.team,
+        report.seed,
+        report.spawn_time,
+        report.exit_time,
+        report.join_time,
+        report.entries_before,
+        report.entries_exited,
+        report.entries_after
+    );
+    let outcome = ScenarioOutcome::from_report(order.name(), &report);
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            format!("haiku_device__scenario_1000_{}", order.name()),
+            outcome.to_string()
+        );
+    });
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn kernel_scenario_forward() {
+    scenario("kernel_scenario_forward", JoinOrder::Forward);
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn kernel_scenario_reverse() {
+    scenario("kernel_scenario_reverse", JoinOrder::Reverse);
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn kernel_scenario_shuffled() {
+    scenario(
+        "kernel_scenario_shuffled",
+        JoinOrder::Shuffled {
+            seed: 0x5eed_dead_7412,
+        },
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn kernel_limit() {
+    let Some((device, _guard)) = device("kernel_limit") else {
+        return;
+    };
+    let info = device.info().expect("DEAD_THREADS_GET_INFO");
+    eprintln!("kernel_limit: {info:?}");
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("haiku_device__limit", format!("limit: {}\n", info.limit));
+    });
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn device_rejects_bad_requests() {
+    let Some((device, _guard)) = device("device_rejects_bad_requests") else {
+        return;
+    };
+    let info = device.info().expect("DEAD_THREADS_GET_INFO");
+    // team ids are positive; -5 is never one
+    assert_eq!(device.dead_list(-5, 0).unwrap_err(), Status::BAD_TEAM_ID);
+    assert_eq!(
+        device.dead_list(0, info.max_list_entries + 1).unwrap_err(),
+        Status::BAD_VALUE
+    );
+    for threads in [0, info.max_scenario_threads + 1] {
+        assert_eq!(
+            device
+                .run_kernel_scenario(threads, JoinOrder::Forward, None)
+                .unwrap_err(),
+            Status::BAD_VALUE,
+            "{threads} threads"
+        );
+    }
+    // 0 means the caller's team
+    let own = device.dead_list(0, 0).expect("own dead list");
+    assert_eq!(own.team as libc::pid_t, std::process::id() as libc::pid_t);
+    assert!(own.entries.is_empty());
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn concurrent_callers() {
+    let Some((device, _guard)) = device("concurrent_callers") else {
+        return;
+    };
+    // Two scenarios and a reader at once: the module serializes the
+    // scenarios; each must still see exactly its own threads' entries.
+    let device = &device;
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| s.spawn(move || device.run_kernel_scenario(500, JoinOrder::Reverse, None)))
+            .collect();
+        let reader = s.spawn(move || {
+            (0..200)
+                .map(|_| device.dead_list(0, 64).map(|l| l.count))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        for run in runs {
+            let report = run.join().expect("scenario thread").expect("scenario");
+            assert_eq!(report.spawned, 500, "{report:?}");
+            assert_eq!(report.own_entries_exited, 500, "{report:?}");
+            assert_eq!(report.joined_ok, 500, "{report:?}");
+            assert_eq!(report.wrong_status, 0, "{report:?}");
+            assert_eq!(report.own_entries_after, 0, "{report:?}");
+        }
+        reader.join().expect("reader thread").expect("dead_list");
+    });
+}

@@ -1,0 +1,114 @@
+//! `dead-threads module check` against a real Haiku checkout (T1): the test
+//! module and its ABI header must compile without errors or warnings.
+//!
+//! Needs `HAIKU_TOP` (a haiku/haiku checkout, only read) and clang with the
+//! Haiku target; without `HAIKU_TOP` the tests that need it say they are
+//! skipped. The checkout is never modified: broken variants of the module
+//! are written to a temporary directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dead_threads::module::{check, default_module_dir, ABI_HEADER, DRIVER_SOURCE};
+
+fn haiku_top(test: &str) -> Option<PathBuf> {
+    match std::env::var_os("HAIKU_TOP").filter(|v| !v.is_empty()) {
+        Some(top) => Some(PathBuf::from(top)),
+        None => {
+            eprintln!("SKIPPED {test}: set HAIKU_TOP to a Haiku checkout to run it");
+            None
+        }
+    }
+}
+
+fn copy_module(to: &Path) {
+    for f in [DRIVER_SOURCE, ABI_HEADER] {
+        std::fs::copy(default_module_dir().join(f), to.join(f)).expect("copy the module");
+    }
+}
+
+#[test]
+fn module_compiles_cleanly_against_haiku_top() {
+    let Some(top) = haiku_top("module_compiles_cleanly_against_haiku_top") else {
+        return;
+    };
+    let report = check(&top, &default_module_dir()).expect("module check could not run");
+    for unit in &report.units {
+        assert!(
+            unit.clean,
+            "{} does not compile cleanly against {}:\n{}",
+            unit.unit,
+            top.display(),
+            unit.result.stderr
+        );
+        assert!(unit.result.object_size > 0);
+    }
+    assert_eq!(report.units.len(), 2);
+}
+
+#[test]
+fn a_warning_fails_the_check() {
+    let Some(top) = haiku_top("a_warning_fails_the_check") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_module(dir.path());
+    let driver = dir.path().join(DRIVER_SOURCE);
+    let mut text = std::fs::read_to_string(&driver).expect("read driver");
+    text.push_str("\n\nstatic int\nunused_helper()\n{\n\treturn 0;\n}\n");
+    std::fs::write(&driver, text).expect("write driver");
+    let report = check(&top, dir.path()).expect("module check could not run");
+    let driver_unit = &report.units[0];
+    assert!(driver_unit.result.ok, "{}", driver_unit.result.stderr);
+    assert!(!driver_unit.clean, "an unused function must fail the check");
+    assert!(!report.clean());
+}
+
+#[test]
+fn a_kernel_field_that_is_gone_fails_the_check() {
+    let Some(top) = haiku_top("a_kernel_field_that_is_gone_fails_the_check") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_module(dir.path());
+    let driver = dir.path().join(DRIVER_SOURCE);
+    let text = std::fs::read_to_string(&driver).expect("read driver");
+    // A module that reads a field no tree has must not compile.
+    let broken = text.replacen(
+        "\tuint32 count = 0;\n",
+        "\tuint32 count = team->dead_threads_entries_gone;\n",
+        1,
+    );
+    assert_ne!(broken, text, "the driver changed: update this test");
+    std::fs::write(&driver, broken).expect("write driver");
+    let report = check(&top, dir.path()).expect("module check could not run");
+    assert!(!report.units[0].result.ok);
+    assert!(report.units[0]
+        .result
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("dead_threads_entries_gone")));
+}
+
+#[test]
+fn cli_exit_codes() {
+    let exe = env!("CARGO_BIN_EXE_dead-threads");
+    let missing = Command::new(exe)
+        .args(["module", "check", "--haiku", "/nonexistent/haiku"])
+        .output()
+        .expect("run dead-threads");
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/haiku"));
+
+    let Some(top) = haiku_top("cli_exit_codes (success path)") else {
+        return;
+    };
+    let out = Command::new(exe)
+        .args(["module", "check", "--json", "--haiku"])
+        .arg(&top)
+        .output()
+        .expect("run dead-threads");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    assert_eq!(json["units"].as_array().map(Vec::len), Some(2));
+}

@@ -1,0 +1,551 @@
+//! T0 tests of `dead-threads patch` on synthetic fixture trees (written
+//! here: only the few lines the detector and the fixture patches need, no
+//! Haiku text). Run on any host; git must be installed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dead_threads::patch::{self, state::PatchState, tree::FileOps, Plan, RealFs, Series, Tree};
+
+const HEADER: &str = "headers/private/kernel/thread_types.h";
+const THREAD: &str = "src/system/kernel/thread.cpp";
+const TEAM: &str = "src/system/kernel/team.cpp";
+
+const LEGACY_HEADER: &str =
+    "/* Synthetic fixture written for dead-threads' tests: only the lines the
+ * base detector and the fixture patches look at. Not Haiku source. */
+
+#define MAX_DEAD_CHILDREN\t32
+#define MAX_DEAD_THREADS\t32
+
+struct Team {
+\tstruct list\t\tdead_threads;
+\tint\t\t\t\tdead_threads_count;
+};
+";
+
+const LEGACY_THREAD: &str =
+    "/* Synthetic fixture written for dead-threads' tests. Not Haiku source. */
+
+void
+fixture_thread_exit(Team* team, entry* e)
+{
+\tlist_add_item(&team->dead_threads, e);
+\tteam->dead_threads_count++;
+\te = NULL;
+
+\tif (team->dead_threads_count > MAX_DEAD_THREADS) {
+\t\te = list_remove_head_item(&team->dead_threads);
+\t\tteam->dead_threads_count--;
+\t}
+
+\tfree(e);
+}
+";
+
+const LEGACY_TEAM: &str =
+    "/* Synthetic fixture written for dead-threads' tests. Not Haiku source. */
+
+void
+fixture_team_init(Team* team)
+{
+\tlist_init(&team->dead_threads);
+\tteam->dead_threads_count = 0;
+}
+";
+
+fn legacy_files() -> Vec<(&'static str, String)> {
+    vec![
+        (HEADER, LEGACY_HEADER.to_string()),
+        (THREAD, LEGACY_THREAD.to_string()),
+        (TEAM, LEGACY_TEAM.to_string()),
+        ("README", "an unrelated file of the tree\n".to_string()),
+    ]
+}
+
+fn unlimited_files() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            HEADER,
+            "/* synthetic fixture, not Haiku source */\nstruct Team {\n\tstruct list\t\tdead_threads;\n};\n"
+                .to_string(),
+        ),
+        (
+            THREAD,
+            "/* synthetic fixture */\n\tlist_add_item(&team->dead_threads, threadDeathEntry);\n"
+                .to_string(),
+        ),
+    ]
+}
+
+fn current_files() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            HEADER,
+            "/* synthetic fixture, not Haiku source */\n\
+             typedef DoublyLinkedList<thread_death_entry> ThreadDeathEntryList;\n\
+             struct Team {\n\tThreadDeathEntryList\tdead_threads;\n};\n"
+                .to_string(),
+        ),
+        (
+            THREAD,
+            "/* synthetic fixture */\n\t\tdeferred_free(threadDeathEntry);\n".to_string(),
+        ),
+    ]
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+fn write_tree(files: &[(&str, String)], git: bool) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("haiku");
+    for (rel, text) in files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    if git {
+        git_in(&root, &["init", "-q"]);
+        git_in(&root, &["add", "-A"]);
+        git_in(&root, &["commit", "-q", "-m", "fixture"]);
+    }
+    Fixture { _dir: dir, root }
+}
+
+fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@invalid"])
+        .args(args)
+        .output()
+        .expect("git must be installed for these tests");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every file of the tree except .git, as bytes.
+fn snapshot_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if e.file_name() == ".git" {
+                continue;
+            }
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p.strip_prefix(base).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn fixture_series() -> Series {
+    Series::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/series/series.toml"),
+    )
+    .unwrap()
+}
+
+fn real_series() -> Series {
+    Series::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("kernel-patch/series.toml")).unwrap()
+}
+
+fn status_text(root: &Path, series: &Series) -> String {
+    let tree = Tree::open(root).unwrap();
+    let st = patch::status(&tree, series).unwrap();
+    patch::report::status_text(&st)
+        .replace(&root.display().to_string(), "[TREE]")
+        .lines()
+        .map(|l| {
+            // The HEAD hash of a fresh fixture repository changes per run.
+            if l.starts_with("Tree:") {
+                l.split(" (").next().unwrap().to_string() + " ([vcs])"
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn real_series_parses_and_names_existing_patches() {
+    let s = real_series();
+    let names: Vec<&str> = s.bases.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["legacy-limited", "upstream-unlimited", "upstream-current"]
+    );
+    for b in &s.bases {
+        for p in &b.patches {
+            assert!(p.patch.subject.as_deref().unwrap().starts_with("kernel: "));
+        }
+    }
+}
+
+#[test]
+fn real_series_recognises_each_base_from_signature_lines() {
+    let s = real_series();
+    for (files, want) in [
+        (legacy_files(), "legacy-limited"),
+        (unlimited_files(), "upstream-unlimited"),
+        (current_files(), "upstream-current"),
+    ] {
+        let fx = write_tree(&files, false);
+        let st = patch::status(&Tree::open(&fx.root).unwrap(), &s).unwrap();
+        assert_eq!(st.base, want);
+        assert_eq!(st.applied, 0);
+        assert!(st.evidence.iter().all(|e| e.held));
+        assert!(st
+            .evidence
+            .iter()
+            .filter(|e| e.present)
+            .all(|e| e.line.is_some()));
+    }
+    // The real patches were made for Haiku's files, not for these fixtures:
+    // apply must refuse, not guess.
+    let fx = write_tree(&legacy_files(), false);
+    let st = patch::status(&Tree::open(&fx.root).unwrap(), &s).unwrap();
+    assert!(matches!(st.plan, Plan::Refuse { .. }), "{:?}", st.plan);
+    assert_eq!(st.patches[0].state, PatchState::Conflict);
+    insta::assert_snapshot!("real_series_legacy_fixture", status_text(&fx.root, &s));
+    let fx = write_tree(&current_files(), false);
+    insta::assert_snapshot!("real_series_current_fixture", status_text(&fx.root, &s));
+}
+
+#[test]
+fn unrecognised_tree_names_what_was_looked_for() {
+    let fx = write_tree(&[(HEADER, "struct Team {};\n".to_string())], false);
+    let tree = Tree::open(&fx.root).unwrap();
+    let e = patch::status(&tree, &real_series()).unwrap_err();
+    let msg = e
+        .to_string()
+        .replace(&fx.root.display().to_string(), "[TREE]");
+    assert!(msg.contains("MAX_DEAD_THREADS"));
+    assert!(msg.contains("file not found"), "{msg}");
+    insta::assert_snapshot!("unrecognised", msg);
+}
+
+#[test]
+fn status_snapshots_through_the_series() {
+    let s = fixture_series();
+    let fx = write_tree(&legacy_files(), true);
+    insta::assert_snapshot!("fixture_unpatched", status_text(&fx.root, &s));
+    let tree = Tree::open(&fx.root).unwrap();
+    patch::apply(&tree, &s, false, &RealFs).unwrap();
+    insta::assert_snapshot!("fixture_applied", status_text(&fx.root, &s));
+}
+
+#[test]
+fn apply_then_revert_is_byte_identical_git_and_plain() {
+    for git in [true, false] {
+        let s = fixture_series();
+        let fx = write_tree(&legacy_files(), git);
+        let before = snapshot_tree(&fx.root);
+        let tree = Tree::open(&fx.root).unwrap();
+        assert_eq!(tree.vcs == patch::tree::Vcs::Plain, !git);
+        let out = patch::apply(&tree, &s, false, &RealFs).unwrap();
+        assert!(out.changed);
+        assert_eq!(out.files, [HEADER, TEAM, THREAD]);
+        let after = snapshot_tree(&fx.root);
+        for f in [HEADER, THREAD, TEAM] {
+            let text = String::from_utf8(after[f].clone()).unwrap();
+            assert!(!text.contains("dead_threads_count"), "{f}: {text}");
+            assert!(!text.contains("MAX_DEAD_THREADS"), "{f}: {text}");
+        }
+        assert_eq!(after["README"], before["README"]);
+        let st = patch::status(&tree, &s).unwrap();
+        assert_eq!((st.base.as_str(), st.applied), ("legacy-limited", 2));
+        let out = patch::revert(&tree, &s, false, &RealFs).unwrap();
+        assert!(out.changed);
+        assert_eq!(snapshot_tree(&fx.root), before, "git={git}");
+        if git {
+            assert_eq!(git_in(&fx.root, &["status", "--porcelain"]), "");
+        }
+        // Reverting again does nothing.
+        let out = patch::revert(&tree, &s, false, &RealFs).unwrap();
+        assert!(!out.changed);
+    }
+}
+
+#[test]
+fn apply_matches_git_apply() {
+    let s = fixture_series();
+    let fx = write_tree(&legacy_files(), true);
+    let tree = Tree::open(&fx.root).unwrap();
+    patch::apply(&tree, &s, false, &RealFs).unwrap();
+    let ours = snapshot_tree(&fx.root);
+    git_in(&fx.root, &["checkout", "-q", "--", "."]);
+    for p in &s.bases[0].patches {
+        git_in(&fx.root, &["apply", p.path.to_str().unwrap()]);
+    }
+    assert_eq!(snapshot_tree(&fx.root), ours);
+}
+
+#[test]
+fn apply_twice_is_a_no_op() {
+    let s = fixture_series();
+    let fx = write_tree(&legacy_files(), true);
+    let tree = Tree::open(&fx.root).unwrap();
+    patch::apply(&tree, &s, false, &RealFs).unwrap();
+    let once = snapshot_tree(&fx.root);
+    let out = patch::apply(&tree, &s, false, &RealFs).unwrap();
+    assert!(!out.changed);
+    assert!(out.message.contains("already applied"), "{}", out.message);
+    assert_eq!(snapshot_tree(&fx.root), once);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let s = fixture_series();
+    let fx = write_tree(&legacy_files(), true);
+    let before = snapshot_tree(&fx.root);
+    let tree = Tree::open(&fx.root).unwrap();
+    let out = patch::apply(&tree, &s, true, &RealFs).unwrap();
+    assert!(out.dry_run && out.changed);
+    assert_eq!(out.files.len(), 3);
+    assert_eq!(snapshot_tree(&fx.root), before);
+}
+
+#[test]
+fn dirty_target_file_is_refused_and_left_untouched() {
+    let s = fixture_series();
+    let fx = write_tree(&legacy_files(), true);
+    // A local edit far from any hunk: git sees it, so apply must refuse.
+    let team = fx.root.join(TEAM);
+    let edited = format!("{LEGACY_TEAM}// my local change\n");
+    std::fs::write(&team, &edited).unwrap();
+    let before = snapshot_tree(&fx.root);
+    let tree = Tree::open(&fx.root).unwrap();
+    let e = patch::apply(&tree, &s, false, &RealFs).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains(TEAM) && msg.contains("uncommitted"), "{msg}");
+    assert_eq!(e.exit_code(), 2);
+    assert_eq!(snapshot_tree(&fx.root), before);
+    // Staged changes count too.
+    git_in(&fx.root, &["add", TEAM]);
+    assert!(patch::apply(&tree, &s, false, &RealFs).is_err());
+    assert_eq!(snapshot_tree(&fx.root), before);
+    // Dirty files the series does not touch do not matter.
+    git_in(&fx.root, &["reset", "-q", "--hard"]);
+    std::fs::write(fx.root.join("README"), "changed\n").unwrap();
+    patch::apply(&tree, &s, false, &RealFs).unwrap();
+}
+
+#[test]
+fn revert_refuses_changes_beyond_ours() {
+    let s = fixture_series();
+    let fx = write_tree(&legacy_files(), true);
+    let tree = Tree::open(&fx.root).unwrap();
+    patch::apply(&tree, &s, false, &RealFs).unwrap();
+    let thread = fx.root.join(THREAD);
+    let mut text = std::fs::read_to_string(&thread).unwrap();
+    text.push_str("// more local work\n");
+    std::fs::write(&thread, &text).unwrap();
+    let before = snapshot_tree(&fx.root);
+    let e = patch::revert(&tree, &s, false, &RealFs).unwrap_err();
+    assert!(e.to_string().contains(THREAD), "{e}");
+    assert_eq!(snapshot_tree(&fx.root), before);
+}
+
+/// Fails the n-th write (1-based), performs the others.
+struct FailingFs {
+    fail_at: usize,
+    calls: std::cell::Cell<usize>,
+}
+
+impl FileOps for FailingFs {
+    fn write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.calls.set(self.calls.get() + 1);
+        if self.calls.get() == self.fail_at {
+            return Err(std::io::Error::other("injected failure"));
+        }
+        RealFs.write(path, data)
+    }
+    fn remove(&self, path: &Path) -> std::io::Result<()> {
+        RealFs.remove(path)
+    }
+}
+
+#[test]
+fn failure_half_way_rolls_back() {
+    for git in [true, false] {
+        for fail_at in [1, 2, 3] {
+            let s = fixture_series();
+            let fx = write_tree(&legacy_files(), git);
+            let before = snapshot_tree(&fx.root);
+            let tree = Tree::open(&fx.root).unwrap();
+            let fs = FailingFs {
+                fail_at,
+                calls: 0.into(),
+            };
+            let e = patch::apply(&tree, &s, false, &fs).unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.contains("injected failure"), "{msg}");
+            assert!(msg.contains("rolled back"), "{msg}");
+            assert_eq!(e.exit_code(), 1);
+            assert_eq!(snapshot_tree(&fx.root), before, "fail_at={fail_at}");
+            // No temporary files left behind.
+            assert!(!snapshot_tree(&fx.root)
+                .keys()
+                .any(|k| k.contains(".dead-threads-")));
+        }
+    }
+}
+
+#[test]
+fn partly_applied_series_is_completed_and_reverted() {
+    let s = fixture_series();
+    let fx = write_tree(&legacy_files(), true);
+    let before = snapshot_tree(&fx.root);
+    // Someone applied only the first patch (with git itself).
+    git_in(
+        &fx.root,
+        &["apply", s.bases[0].patches[0].path.to_str().unwrap()],
+    );
+    let tree = Tree::open(&fx.root).unwrap();
+    let st = patch::status(&tree, &s).unwrap();
+    assert_eq!((st.base.as_str(), st.applied), ("legacy-limited", 1));
+    assert_eq!(st.patches[1].state, PatchState::NotApplied);
+    // The first patch's changes are ours, so the dirty check lets them be.
+    let out = patch::apply(&tree, &s, false, &RealFs).unwrap();
+    assert_eq!(out.patches.len(), 1);
+    assert_eq!(patch::status(&tree, &s).unwrap().applied, 2);
+    patch::revert(&tree, &s, false, &RealFs).unwrap();
+    assert_eq!(snapshot_tree(&fx.root), before);
+}
+
+#[test]
+fn plain_tree_refuses_a_pre_image_that_does_not_match() {
+    let s = fixture_series();
+    // A plain tree where a line inside a hunk's context differs.
+    let mut files = legacy_files();
+    files[1].1 = LEGACY_THREAD.replace("\te = NULL;\n", "\te = 0;\n");
+    let fx = write_tree(&files, false);
+    let before = snapshot_tree(&fx.root);
+    let tree = Tree::open(&fx.root).unwrap();
+    let e = patch::apply(&tree, &s, false, &RealFs).unwrap_err();
+    assert!(e.to_string().contains(THREAD), "{e}");
+    assert_eq!(snapshot_tree(&fx.root), before);
+    // Edits outside every hunk are kept, and the series still applies.
+    let mut files = legacy_files();
+    files[2].1 = format!("// local note\n\n\n\n{LEGACY_TEAM}");
+    let fx = write_tree(&files, false);
+    let tree = Tree::open(&fx.root).unwrap();
+    patch::apply(&tree, &s, false, &RealFs).unwrap();
+    let team = std::fs::read_to_string(fx.root.join(TEAM)).unwrap();
+    assert!(team.starts_with("// local note\n"));
+    assert!(!team.contains("dead_threads_count"));
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dead-threads"))
+}
+
+#[test]
+fn cli_status_json_apply_and_exit_codes() {
+    let series =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/series/series.toml");
+    let fx = write_tree(&legacy_files(), true);
+    let out = bin()
+        .args(["patch", "status", "--json", "--haiku"])
+        .arg(&fx.root)
+        .arg("--series")
+        .arg(&series)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["base"], "legacy-limited");
+    assert_eq!(v["applied"], 0);
+    assert_eq!(v["plan"]["kind"], "apply");
+    assert_eq!(v["evidence"][0]["file"], HEADER);
+    assert_eq!(v["evidence"][0]["line"], 5);
+
+    let out = bin()
+        .args(["patch", "apply", "--haiku"])
+        .arg(&fx.root)
+        .arg("--series")
+        .arg(&series)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 2 patch(es)"));
+
+    // Unrecognised tree: exit 2 with the explanation on stderr.
+    let other = write_tree(&[("x", "y\n".to_string())], false);
+    let out = bin()
+        .args(["patch", "status", "--haiku"])
+        .arg(&other.root)
+        .arg("--series")
+        .arg(&series)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Looked for"));
+
+    // A missing tree: exit 2, says what to pass.
+    let out = bin()
+        .args(["patch", "status", "--haiku", "/nonexistent/haiku"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--haiku"));
+}
+
+#[test]
+fn cli_check_without_clang_says_how_to_install() {
+    let series =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/series/series.toml");
+    let fx = write_tree(&legacy_files(), false);
+    let out = bin()
+        .args(["patch", "check", "--haiku"])
+        .arg(&fx.root)
+        .arg("--series")
+        .arg(&series)
+        .env("DEAD_THREADS_CLANG", "/nonexistent/clang")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("apt-get install clang libc++-dev"), "{err}");
+}
+
+#[test]
+fn first_patch_committed_second_in_work_tree_reverts() {
+    let s = fixture_series();
+    let fx = write_tree(&legacy_files(), true);
+    let before = snapshot_tree(&fx.root);
+    // The first patch is committed (git am), the second only applied.
+    git_in(
+        &fx.root,
+        &["am", "-q", s.bases[0].patches[0].path.to_str().unwrap()],
+    );
+    git_in(
+        &fx.root,
+        &["apply", s.bases[0].patches[1].path.to_str().unwrap()],
+    );
+    let tree = Tree::open(&fx.root).unwrap();
+    assert_eq!(patch::status(&tree, &s).unwrap().applied, 2);
+    patch::revert(&tree, &s, false, &RealFs).unwrap();
+    assert_eq!(snapshot_tree(&fx.root), before);
+}
