@@ -26,11 +26,16 @@
 //! * `# SKIP reason` / `# TODO reason` directives and `# ...` diagnostic lines
 //!   are used as in KTAP; `Bail out! reason` aborts the run (the host reports the
 //!   run as incomplete);
+//! * Haiku's debug output swallows a chunk identical to the previous one and
+//!   later prints `Last message repeated N times.` instead; the host puts such
+//!   KTAP lines back ([`repeat_count`], [`SerialDemux`]), but the guest should
+//!   still avoid identical consecutive lines (e.g. number repeated diagnostics);
 //! * after the last top-level result line the guest powers off (`shutdown -q`);
 //!   the host gives it a grace period and reports a guest that never powers off.
 //!
-//! The host side splits the raw serial bytes into lines ([`LineSplitter`]),
-//! extracts the prefixed KTAP lines ([`extract_ktap`]) and feeds them to a
+//! The host side splits the raw serial bytes into lines and extracts the
+//! prefixed KTAP lines ([`SerialDemux`], built on [`LineSplitter`] and
+//! [`extract_ktap`]) and feeds them to a
 //! [`Parser`], which reports [`Event`]s as lines arrive and builds a [`Report`].
 //! Everything is byte-oriented: garbage and non-UTF-8 bytes never stop parsing
 //! (they are decoded lossily).
@@ -196,6 +201,17 @@ pub enum Directive {
 }
 
 impl Directive {
+    /// The directive as written in KTAP (`SKIP`, `TODO`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Directive::Skip => "SKIP",
+            Directive::Todo => "TODO",
+            Directive::Xfail => "XFAIL",
+            Directive::Timeout => "TIMEOUT",
+            Directive::Error => "ERROR",
+        }
+    }
+
     fn parse(word: &str) -> Option<Directive> {
         let w = word.to_ascii_uppercase();
         // TAP producers write "SKIP", "skip", "Skipped" ...
@@ -704,11 +720,20 @@ impl Parser {
             self.close_top(&mut events, lineno);
         }
         let top_indent = self.stack.last().map_or(0, |f| f.indent);
+        // A version line at the depth of a subtest list that already has content
+        // starts the next sibling list: close the current one first.
+        if matches!(kind, Line::Version(_))
+            && self.stack.len() > 1
+            && indent == top_indent
+            && self
+                .stack
+                .last()
+                .is_some_and(|f| !f.is_fresh() || f.version_seen)
+        {
+            self.close_top(&mut events, lineno);
+        }
+        let top_indent = self.stack.last().map_or(0, |f| f.indent);
         if structural && indent > top_indent {
-            let top = self.stack.last().expect("stack not empty");
-            // A fresh child frame (opened by a version line) may be followed by its
-            // `# Subtest:` header or plan at the same depth, handled below.
-            let _ = top;
             if self.stack.last().is_some_and(|f| f.pending_child.is_some()) {
                 self.error(
                     &mut events,
@@ -770,7 +795,12 @@ impl Parser {
             }
             Line::Diagnostic(text) => {
                 let frame = self.stack.last_mut().expect("stack not empty");
-                frame.pending_diags.push(text.to_string());
+                if frame.is_fresh() {
+                    // Before the plan: a header of the list, not of its first test.
+                    frame.suite.diagnostics.push(text.to_string());
+                } else {
+                    frame.pending_diags.push(text.to_string());
+                }
                 events.push(Event::Diagnostic {
                     depth,
                     text: text.to_string(),
@@ -1006,21 +1036,114 @@ fn finish_suite(frame: &mut Frame) {
     }
 }
 
+/// If `console` is Haiku's repeat summary `Last message repeated N times.`,
+/// returns N.
+///
+/// Haiku's kernel debug output (`debug_output()` in
+/// `src/system/kernel/debug/debug.cpp`, 2018 to today) does not print a
+/// newline-terminated output chunk that equals the previous one; it counts the
+/// copies and, at the next different output or after a second, prints the
+/// chunk once more (one copy) or this summary (N copies). The summary therefore
+/// directly follows the repeated chunk on the serial port.
+pub fn repeat_count(console: &str) -> Option<u32> {
+    console
+        .trim()
+        .strip_prefix("Last message repeated ")?
+        .strip_suffix(" times.")?
+        .parse()
+        .ok()
+}
+
+/// One item of demultiplexed serial output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SerialItem<'a> {
+    /// A console (non-KTAP) line or the part of a line before the prefix.
+    Console(&'a str),
+    /// A KTAP line with the prefix removed.
+    Ktap(&'a str),
+}
+
+/// Splits raw serial bytes into console lines and KTAP lines, and restores KTAP
+/// lines that Haiku's repeat suppression replaced by `Last message repeated N
+/// times.` (see [`repeat_count`]).
+#[derive(Debug, Default)]
+pub struct SerialDemux {
+    splitter: LineSplitter,
+    last_ktap: Option<String>,
+}
+
+impl SerialDemux {
+    /// A demultiplexer that has seen nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends bytes; calls `item` for every console and KTAP line completed.
+    pub fn push(&mut self, bytes: &[u8], mut item: impl FnMut(SerialItem<'_>)) {
+        let mut lines = Vec::new();
+        self.splitter.push(bytes, |l| lines.push(l.to_vec()));
+        for l in lines {
+            self.line(&l, &mut item);
+        }
+    }
+
+    /// Ends the input: the unterminated last line, if any, is handled as a line.
+    pub fn finish(&mut self, mut item: impl FnMut(SerialItem<'_>)) {
+        let mut lines = Vec::new();
+        self.splitter.finish(|l| lines.push(l.to_vec()));
+        for l in lines {
+            self.line(&l, &mut item);
+        }
+    }
+
+    /// Bytes after the last newline (e.g. a `kdebug> ` prompt).
+    pub fn pending(&self) -> &[u8] {
+        self.splitter.pending()
+    }
+
+    fn line(&mut self, raw: &[u8], item: &mut impl FnMut(SerialItem<'_>)) {
+        let split = extract_ktap(raw);
+        if split.ktap.is_empty() {
+            if let (Some(n), Some(last)) = (repeat_count(&split.console), &self.last_ktap) {
+                item(SerialItem::Console(&split.console));
+                for _ in 0..n {
+                    item(SerialItem::Ktap(last));
+                }
+                return;
+            }
+            self.last_ktap = None;
+        } else {
+            self.last_ktap = split.ktap.last().cloned();
+        }
+        if !split.console.is_empty() {
+            item(SerialItem::Console(&split.console));
+        }
+        for k in &split.ktap {
+            item(SerialItem::Ktap(k));
+        }
+    }
+}
+
 /// Parses a whole text (plain KTAP, or serial output when `prefixed`).
 pub fn parse_text(bytes: &[u8], prefixed: bool) -> Report {
     let mut parser = Parser::new();
-    let mut splitter = LineSplitter::new();
-    let mut feed = |line: &[u8]| {
-        if prefixed {
-            for k in extract_ktap(line).ktap {
-                parser.feed_line(&k);
+    if prefixed {
+        let mut demux = SerialDemux::new();
+        let mut feed = |i: SerialItem<'_>| {
+            if let SerialItem::Ktap(k) = i {
+                parser.feed_line(k);
             }
-        } else {
+        };
+        demux.push(bytes, &mut feed);
+        demux.finish(&mut feed);
+    } else {
+        let mut splitter = LineSplitter::new();
+        let mut feed = |line: &[u8]| {
             parser.feed_line(&clean(line));
-        }
-    };
-    splitter.push(bytes, &mut feed);
-    splitter.finish(&mut feed);
+        };
+        splitter.push(bytes, &mut feed);
+        splitter.finish(&mut feed);
+    }
     parser.finish()
 }
 
@@ -1065,10 +1188,10 @@ fn render_suite(out: &mut String, suite: &Suite, depth: usize) {
         let directive = match (t.outcome, t.directive) {
             (Outcome::Incomplete, _) => Some("ERROR incomplete".to_string()),
             (_, Some(d)) => {
-                let word = format!("{d:?}").to_ascii_uppercase();
+                let word = d.as_str();
                 Some(match &t.reason {
                     Some(r) => format!("{word} {r}"),
-                    None => word,
+                    None => word.to_string(),
                 })
             }
             (_, None) => t.reason.clone(),
@@ -1106,6 +1229,31 @@ mod tests {
             Line::Result(r) => assert_eq!((r.name, r.directive), ("name#hash", None)),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn snapshot_mid_stream_closes_open_lists_without_consuming_the_parser() {
+        let mut p = Parser::new();
+        for l in [
+            "KTAP version 1",
+            "1..2",
+            "  KTAP version 1",
+            "  1..2",
+            "  ok 1 a",
+        ] {
+            p.feed_line(l);
+        }
+        let mid = p.snapshot();
+        assert_eq!(mid.root.tests.len(), 1);
+        assert_eq!(mid.root.tests[0].outcome, Outcome::Incomplete);
+        assert!(!p.plan_complete());
+        for l in ["  ok 2 b", "ok 1 first", "ok 2 second"] {
+            p.feed_line(l);
+        }
+        assert!(p.plan_complete());
+        let done = p.finish();
+        assert!(done.all_passed(), "{done:?}");
+        assert_eq!(done.counts().passed, 3);
     }
 
     #[test]

@@ -9,12 +9,28 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+const AFTER_HELP: &str = "\
+Exit status:
+  0    every planned test passed and the guest powered off
+  1    test failures (or a malformed KTAP stream)
+  2    QEMU failed, or a usage/environment error (QEMU or image missing, KVM)
+  3    kernel panic / kernel debugger (message and stack trace are shown)
+  4    time limit reached before the test plan completed
+  5    guest ended without a plan, before the plan completed, or bailed out
+  6    tests done but the guest did not power off within the grace period
+  130  interrupted (Ctrl-C, SIGTERM); QEMU is stopped on every path
+
+Output files in --out: serial.log (raw serial bytes), results.ktap (the
+guest's KTAP lines), results.json (verdict, counts, test tree, panic),
+qemu-stderr.log, qemu-command.txt.";
+
 /// Boot a Haiku test image in QEMU and report the KTAP results from its serial port.
 ///
 /// Exit status: 0 all tests passed; 1 test failures; 2 QEMU or environment error;
 /// 3 kernel panic / KDL; 4 timeout; 5 guest ended without a plan, before the plan
 /// was complete, or bailed out; 6 guest did not power off; 130 interrupted.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// The Haiku disk image (raw `haiku.image` or anyboot image).
     #[arg(long, value_name = "FILE")]
@@ -34,12 +50,19 @@ pub struct Args {
     /// Number of virtual CPUs.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub cpus: u32,
+    /// CPU model passed as `-cpu` (e.g. `host` with KVM); default: QEMU's own.
+    #[arg(long, value_name = "MODEL")]
+    pub cpu: Option<String>,
     /// Disk controller for the image.
     #[arg(long, value_enum, default_value_t = DiskBus::Ide)]
     pub disk: DiskBus,
     /// QEMU image format of the image file.
     #[arg(long, value_name = "FMT", default_value = "raw")]
     pub format: String,
+    /// Kernel debugger command to run if the guest enters KDL (repeatable, run
+    /// in order, e.g. `--kdl-command bt --kdl-command threads`).
+    #[arg(long = "kdl-command", value_name = "CMD")]
+    pub kdl_commands: Vec<String>,
     /// Let the guest write to the image (default: writes are discarded).
     #[arg(long)]
     pub write_image: bool,
@@ -73,9 +96,11 @@ impl Args {
         cfg.poweroff_grace = Duration::from_secs(self.poweroff_grace);
         cfg.memory_mib = self.memory;
         cfg.cpus = self.cpus;
+        cfg.cpu = self.cpu.clone();
         cfg.disk = self.disk;
         cfg.format = self.format.clone();
         cfg.snapshot = !self.write_image;
+        cfg.kdl_commands = self.kdl_commands.clone();
         cfg.extra_args = self.extra.clone();
         cfg
     }
@@ -105,15 +130,32 @@ pub fn run_cli(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Live display on stderr: one line per test result, failures with their
 /// diagnostics, panics and why the runner stops QEMU.
+///
+/// Diagnostics are shown for failures whichever KTAP convention the guest
+/// uses: those before a failing result line (KTAP's own) are printed with it,
+/// and a diagnostic after a failure in the same test list (libtest prints
+/// failure output at the end of a binary) is printed as it arrives.
 #[derive(Debug)]
 pub struct ConsoleReporter {
     console: bool,
+    /// Per depth: whether the current test list has had a failure.
+    failed_in_list: Vec<bool>,
 }
 
 impl ConsoleReporter {
     /// `console`: also echo the guest's non-KTAP serial lines.
     pub fn new(console: bool) -> Self {
-        ConsoleReporter { console }
+        ConsoleReporter {
+            console,
+            failed_in_list: Vec::new(),
+        }
+    }
+
+    fn list_failed(&mut self, depth: usize) -> &mut bool {
+        if self.failed_in_list.len() <= depth {
+            self.failed_in_list.resize(depth + 1, false);
+        }
+        &mut self.failed_in_list[depth]
     }
 }
 
@@ -141,6 +183,15 @@ impl Observer for ConsoleReporter {
             RunEvent::Stopping { at, reason } => {
                 writeln!(err, "[{at:7.1}s] stopping QEMU: {reason}")
             }
+            RunEvent::Retrying { reason } => writeln!(err, "qemu: {reason}"),
+            RunEvent::KdlCommand { at, command, sent } => {
+                let how = if *sent {
+                    ""
+                } else {
+                    " (could not write to QEMU)"
+                };
+                writeln!(err, "[{at:7.1}s] kdebug> {command}{how}")
+            }
             RunEvent::WaitingForPowerOff { at, grace } => writeln!(
                 err,
                 "[{at:7.1}s] tests done; waiting up to {} s for the guest to power off",
@@ -151,9 +202,13 @@ impl Observer for ConsoleReporter {
                     writeln!(err, "[{at:7.1}s] guest plans {count} top-level tests")
                 }
                 Event::Subtest { depth, name } => {
+                    self.failed_in_list.truncate(*depth);
                     writeln!(err, "[{at:7.1}s] {}{name}", "  ".repeat(depth - 1))
                 }
                 Event::Result { depth, test } => {
+                    if matches!(test.outcome, Outcome::Fail | Outcome::Incomplete) {
+                        *self.list_failed(*depth) = true;
+                    }
                     let mut r = writeln!(
                         err,
                         "[{at:7.1}s] {}{:<5} {} {}{}",
@@ -175,7 +230,15 @@ impl Observer for ConsoleReporter {
                 }
                 Event::Error(p) => writeln!(err, "[{at:7.1}s] KTAP problem: {p}"),
                 Event::PlanComplete => writeln!(err, "[{at:7.1}s] all planned results received"),
-                Event::Version { .. } | Event::Plan { .. } | Event::Diagnostic { .. } => Ok(()),
+                Event::Diagnostic { depth, text } if *self.list_failed(*depth) => {
+                    writeln!(err, "           {}  # {text}", "  ".repeat(*depth))
+                }
+                Event::Version { depth } => {
+                    // A new list at this depth: forget the previous one's failures.
+                    self.failed_in_list.truncate(*depth);
+                    Ok(())
+                }
+                Event::Plan { .. } | Event::Diagnostic { .. } => Ok(()),
             },
         };
     }
@@ -183,8 +246,8 @@ impl Observer for ConsoleReporter {
 
 fn reason_suffix(t: &TestCase) -> String {
     match (&t.directive, &t.reason) {
-        (Some(d), Some(r)) => format!(" # {} {r}", format!("{d:?}").to_ascii_uppercase()),
-        (Some(d), None) => format!(" # {}", format!("{d:?}").to_ascii_uppercase()),
+        (Some(d), Some(r)) => format!(" # {} {r}", d.as_str()),
+        (Some(d), None) => format!(" # {}", d.as_str()),
         _ => String::new(),
     }
 }
@@ -220,15 +283,21 @@ pub fn summary(o: &QemuOutcome) -> String {
                 s.push_str(&format!("  {l}\n"));
             }
         }
+        if p.command_output.len() > 1 {
+            s.push_str("kernel debugger:\n");
+            for l in &p.command_output {
+                s.push_str(&format!("  {l}\n"));
+            }
+        }
     }
     s.push_str(&format!(
-        "qemu: {} after {:.1} s ({})\n",
+        "qemu: {} after {:.1} s{}\n",
         o.qemu_exit,
         o.elapsed_secs,
         if o.qemu_exited_by_itself {
-            "exited by itself"
+            ""
         } else {
-            "stopped by dead-threads"
+            ", stopped by dead-threads"
         }
     ));
     s.push_str(&format!(

@@ -35,7 +35,7 @@ pub enum KvmMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Accel {
-    /// Hardware virtualisation (`-accel kvm -cpu host`).
+    /// Hardware virtualisation (`-accel kvm`).
     Kvm,
     /// QEMU's emulator (`-accel tcg`).
     Tcg,
@@ -112,6 +112,9 @@ pub struct CommandSpec<'a> {
     pub disk: DiskBus,
     /// Accelerator.
     pub accel: Accel,
+    /// CPU model (`-cpu`); `None` keeps QEMU's default (`qemu64`, which runs
+    /// Haiku x86_64 under both KVM and TCG).
+    pub cpu: Option<&'a str>,
     /// Guest memory in MiB.
     pub memory_mib: u32,
     /// Virtual CPUs.
@@ -129,8 +132,8 @@ pub fn command_line(spec: &CommandSpec<'_>) -> Vec<String> {
     push(&[&spec.qemu.to_string_lossy()]);
     push(&["-name", "dead-threads", "-machine", "pc"]);
     push(&["-accel", spec.accel.as_str()]);
-    if spec.accel == Accel::Kvm {
-        push(&["-cpu", "host"]);
+    if let Some(cpu) = spec.cpu {
+        push(&["-cpu", cpu]);
     }
     push(&["-m", &spec.memory_mib.to_string()]);
     push(&["-smp", &spec.cpus.to_string()]);

@@ -13,6 +13,8 @@ use serde::Serialize;
 const MAX_KDL_LINES: usize = 200;
 /// Most stack-trace lines kept.
 const MAX_TRACE_LINES: usize = 100;
+/// Most lines of KDL command output kept.
+const MAX_COMMAND_LINES: usize = 1000;
 
 /// What was seen of a panic / kernel debugger session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -27,6 +29,9 @@ pub struct PanicInfo {
     pub backtrace: Vec<String>,
     /// All console lines from the panic / KDL entry on (capped).
     pub output: Vec<String>,
+    /// Commands sent to KDL at its prompt (see `QemuConfig::kdl_commands`)
+    /// and their output: the lines from the first prompt on (capped).
+    pub command_output: Vec<String>,
 }
 
 /// Watches console lines (serial lines that are not KTAP) for a panic or KDL.
@@ -34,6 +39,10 @@ pub struct PanicInfo {
 pub struct KdlWatch {
     info: Option<PanicInfo>,
     in_trace: bool,
+    /// Prompts seen so far (a prompt is counted once, whether it is first seen
+    /// in the unterminated tail or in a completed line).
+    prompts: usize,
+    tail_prompt_counted: bool,
 }
 
 impl KdlWatch {
@@ -52,6 +61,12 @@ impl KdlWatch {
         self.info.as_ref().is_some_and(|i| i.prompt_seen)
     }
 
+    /// How many `kdebug>` prompts have been seen (one per command KDL is
+    /// ready to read).
+    pub fn prompts(&self) -> usize {
+        self.prompts
+    }
+
     /// What was seen, if anything.
     pub fn info(&self) -> Option<&PanicInfo> {
         self.info.as_ref()
@@ -63,7 +78,8 @@ impl KdlWatch {
         let mut started = false;
         let panic_at = line.find("PANIC: ");
         let welcome = line.contains("Welcome to Kernel Debugging Land");
-        if self.info.is_none() && (panic_at.is_some() || welcome) {
+        let prompt = line.contains("kdebug>");
+        if self.info.is_none() && (panic_at.is_some() || welcome || prompt) {
             self.info = Some(PanicInfo::default());
             started = true;
         }
@@ -78,9 +94,16 @@ impl KdlWatch {
         if welcome {
             info.entered_kdl = true;
         }
-        if line.contains("kdebug>") {
+        if prompt {
             info.prompt_seen = true;
             self.in_trace = false;
+            if !self.tail_prompt_counted {
+                self.prompts += 1;
+            }
+        }
+        self.tail_prompt_counted = false;
+        if (self.prompts > 0) && info.command_output.len() < MAX_COMMAND_LINES {
+            info.command_output.push(line.trim_end().to_string());
         }
         if line.contains("stack trace for thread") {
             self.in_trace = true;
@@ -97,18 +120,17 @@ impl KdlWatch {
     /// Looks at the unterminated tail of the serial output for the prompt
     /// (`kdebug> ` is printed without a newline).
     pub fn pending(&mut self, tail: &[u8]) {
-        if let Some(info) = self.info.as_mut() {
-            if contains(tail, b"kdebug>") {
-                info.prompt_seen = true;
-                self.in_trace = false;
-            }
-        } else if contains(tail, b"kdebug>") {
-            // A prompt without a preceding panic line (e.g. KDL entered by a
-            // keyboard shortcut or with the welcome line lost in noise).
-            self.info = Some(PanicInfo {
-                prompt_seen: true,
-                ..PanicInfo::default()
-            });
+        if !contains(tail, b"kdebug>") {
+            return;
+        }
+        // A prompt without a preceding panic line (e.g. KDL entered by a
+        // keyboard shortcut, or the welcome line lost in noise) counts too.
+        let info = self.info.get_or_insert_with(PanicInfo::default);
+        info.prompt_seen = true;
+        self.in_trace = false;
+        if !self.tail_prompt_counted {
+            self.tail_prompt_counted = true;
+            self.prompts += 1;
         }
     }
 }
@@ -134,6 +156,29 @@ mod tests {
         assert_eq!(info.message.as_deref(), Some("vm_page_fault: bad address"));
         assert!(info.entered_kdl && info.prompt_seen);
         assert_eq!(info.backtrace.len(), 2);
+    }
+
+    #[test]
+    fn prompts_are_counted_once_each() {
+        let mut w = KdlWatch::new();
+        w.line("PANIC: x");
+        w.pending(b"kdebug> ");
+        w.pending(b"kdebug> b");
+        assert_eq!(w.prompts(), 1);
+        w.line("kdebug> bt");
+        assert_eq!(
+            w.prompts(),
+            1,
+            "the completed prompt line was counted already"
+        );
+        w.line("stack trace for thread 1 \"x\"");
+        w.line("kdebug> "); // a prompt that arrived with its newline at once
+        assert_eq!(w.prompts(), 2);
+        let info = w.info().unwrap();
+        assert_eq!(
+            info.command_output,
+            vec!["kdebug> bt", "stack trace for thread 1 \"x\"", "kdebug>"]
+        );
     }
 
     #[test]

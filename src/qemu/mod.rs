@@ -3,7 +3,8 @@
 //! Library entry point for other commands (`verify`): build a [`QemuConfig`],
 //! call [`run`] with an [`Observer`] (for example [`ConsoleReporter`], or a closure
 //! `|e: &RunEvent<'_>| ...`), and read the [`QemuOutcome`]: its [`Verdict`] gives the
-//! exit code ([`Verdict::exit_code`]) and message. [`install_interrupt_handler`]
+//! exit code ([`Verdict::exit_code`]) and message, and [`summary`] renders the
+//! same end-of-run text as `dead-threads qemu`. [`install_interrupt_handler`]
 //! makes Ctrl-C / SIGTERM stop QEMU cleanly; pass its flag in
 //! [`QemuConfig::interrupt`]. [`planned_command`] gives the exact command line for
 //! a dry run.
@@ -13,7 +14,7 @@
 //! let mut cfg = QemuConfig::new("generated/haiku.image".into(), "results".into());
 //! cfg.interrupt = Some(qemu::install_interrupt_handler()?);
 //! let outcome = qemu::run(&cfg, &mut ConsoleReporter::new(false))?;
-//! println!("{}", outcome.message);
+//! print!("{}", qemu::summary(&outcome));
 //! std::process::exit(outcome.verdict.exit_code());
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -25,14 +26,14 @@ mod command;
 mod kdl;
 mod process;
 
-pub use cli::{run_cli as run_command, Args, ConsoleReporter};
+pub use cli::{run_cli as run_command, summary, Args, ConsoleReporter};
 pub use command::{
     command_line, find_program, kvm_usable, qemu_opt_escape, resolve_accel, shell_line, Accel,
     CommandSpec, DiskBus, KvmMode, KvmUnavailable,
 };
 pub use kdl::{KdlWatch, PanicInfo};
 
-use crate::ktap::{self, Counts, LineSplitter, Parser, Report};
+use crate::ktap::{self, Counts, Parser, Report, SerialDemux, SerialItem};
 use process::{describe_status, GroupChild};
 use serde::Serialize;
 use std::fs::File;
@@ -74,6 +75,8 @@ pub struct QemuConfig {
     pub memory_mib: u32,
     /// Virtual CPUs.
     pub cpus: u32,
+    /// CPU model for `-cpu` (e.g. `host` with KVM); `None`: QEMU's default.
+    pub cpu: Option<String>,
     /// Wall-clock limit for the whole run, from QEMU's start.
     pub timeout: Duration,
     /// How long the guest may take to power off after the last top-level result
@@ -82,6 +85,12 @@ pub struct QemuConfig {
     /// How long to keep reading after a panic / KDL entry before stopping QEMU,
     /// if the `kdebug>` prompt does not come first.
     pub kdl_settle: Duration,
+    /// Kernel debugger commands to run when the guest enters KDL (e.g. `bt`,
+    /// `threads`, or the test module's dead-list command), one per `kdebug>`
+    /// prompt, sent over the serial port; their output ends up in
+    /// [`PanicInfo::command_output`]. Each command gets [`QemuConfig::kdl_settle`]
+    /// to finish. Empty: QEMU is stopped at the first prompt.
+    pub kdl_commands: Vec<String>,
     /// Discard the guest's writes to the image (QEMU `snapshot=on`).
     pub snapshot: bool,
     /// Output directory (created if missing).
@@ -94,7 +103,7 @@ pub struct QemuConfig {
 
 impl QemuConfig {
     /// Defaults: `qemu-system-x86_64`, raw image on IDE, KVM auto, 2048 MiB,
-    /// 2 CPUs, 15 min timeout, 60 s power-off grace, 5 s KDL settle, snapshot on.
+    /// 2 CPUs of QEMU's default model, 15 min timeout, 60 s power-off grace, 5 s KDL settle, snapshot on.
     pub fn new(image: PathBuf, out_dir: PathBuf) -> Self {
         QemuConfig {
             qemu: PathBuf::from("qemu-system-x86_64"),
@@ -104,9 +113,11 @@ impl QemuConfig {
             kvm: KvmMode::Auto,
             memory_mib: 2048,
             cpus: 2,
+            cpu: None,
             timeout: Duration::from_secs(900),
             poweroff_grace: Duration::from_secs(60),
             kdl_settle: Duration::from_secs(5),
+            kdl_commands: Vec::new(),
             snapshot: true,
             out_dir,
             extra_args: Vec::new(),
@@ -122,6 +133,7 @@ impl QemuConfig {
             format: &self.format,
             disk: self.disk,
             accel,
+            cpu: self.cpu.as_deref(),
             memory_mib: self.memory_mib,
             cpus: self.cpus,
             snapshot: self.snapshot,
@@ -268,7 +280,7 @@ pub struct QemuOutcome {
     pub report: Report,
     /// Panic / KDL details, if the kernel debugger was entered.
     pub panic: Option<PanicInfo>,
-    /// How QEMU ended (`exit status 0`, `killed by signal 15`, ...).
+    /// How QEMU ended (`exited with status 0`, `was killed by signal 15 (SIGTERM)`, ...).
     pub qemu_exit: String,
     /// Whether QEMU exited by itself (guest power-off or QEMU error), rather
     /// than being stopped by the runner.
@@ -324,6 +336,20 @@ pub enum RunEvent<'a> {
     Stopping {
         /// Seconds since start.
         at: f64,
+        /// Why.
+        reason: &'a str,
+    },
+    /// A command was typed at the kernel debugger's prompt.
+    KdlCommand {
+        /// Seconds since start.
+        at: f64,
+        /// The command.
+        command: &'a str,
+        /// Whether it could be written to QEMU's serial input.
+        sent: bool,
+    },
+    /// `--kvm auto`: QEMU failed with KVM, the run starts again with TCG.
+    Retrying {
         /// Why.
         reason: &'a str,
     },
@@ -419,7 +445,7 @@ enum End {
 /// Serial-stream state shared by the main loop and the final drain.
 struct Stream<'o> {
     start: Instant,
-    splitter: LineSplitter,
+    demux: SerialDemux,
     parser: Parser,
     kdl: KdlWatch,
     kdl_since: Option<Instant>,
@@ -440,13 +466,11 @@ impl Stream<'_> {
             self.write_error
                 .get_or_insert((self.paths.serial_log.clone(), e));
         }
-        let mut lines = Vec::new();
-        self.splitter.push(bytes, |l| lines.push(l.to_vec()));
-        for l in lines {
-            self.line(&l);
-        }
+        let mut items = Vec::new();
+        self.demux.push(bytes, |i| items.push(owned(i)));
+        self.items(items);
         let had = self.kdl.triggered();
-        let tail = self.splitter.pending().to_vec();
+        let tail = self.demux.pending().to_vec();
         self.kdl.pending(&tail);
         if !had && self.kdl.triggered() {
             self.kdl_since = Some(Instant::now());
@@ -457,39 +481,39 @@ impl Stream<'_> {
     }
 
     fn finish(&mut self) {
-        let mut lines = Vec::new();
-        self.splitter.finish(|l| lines.push(l.to_vec()));
-        for l in lines {
-            self.line(&l);
-        }
+        let mut items = Vec::new();
+        self.demux.finish(|i| items.push(owned(i)));
+        self.items(items);
         let _ = self.serial_log.flush();
         let _ = self.ktap_file.flush();
     }
 
-    fn line(&mut self, raw: &[u8]) {
-        let split = ktap::extract_ktap(raw);
+    fn items(&mut self, items: Vec<(bool, String)>) {
         let at = self.at();
-        if !split.console.is_empty() {
-            if self.kdl.line(&split.console) {
-                self.kdl_since = Some(Instant::now());
-                self.observer.event(&RunEvent::Panic {
-                    at,
-                    line: &split.console,
-                });
+        for (is_ktap, text) in items {
+            if !is_ktap {
+                if self.kdl.line(&text) {
+                    self.kdl_since = Some(Instant::now());
+                    self.observer.event(&RunEvent::Panic { at, line: &text });
+                }
+                self.observer.event(&RunEvent::Console { at, line: &text });
+                continue;
             }
-            self.observer.event(&RunEvent::Console {
-                at,
-                line: &split.console,
-            });
-        }
-        for k in &split.ktap {
-            if let Err(e) = writeln!(self.ktap_file, "{k}") {
+            if let Err(e) = writeln!(self.ktap_file, "{text}") {
                 self.write_error.get_or_insert((self.paths.ktap.clone(), e));
             }
-            for event in self.parser.feed_line(k) {
+            for event in self.parser.feed_line(&text) {
                 self.observer.event(&RunEvent::Ktap { at, event: &event });
             }
         }
+    }
+}
+
+/// (is KTAP, text) of a demultiplexed serial item.
+fn owned(i: SerialItem<'_>) -> (bool, String) {
+    match i {
+        SerialItem::Console(t) => (false, t.to_string()),
+        SerialItem::Ktap(t) => (true, t.to_string()),
     }
 }
 
@@ -506,7 +530,55 @@ fn create(path: &Path) -> Result<File, QemuError> {
 /// unusable KVM with `--kvm on`, unwritable output directory). Every run that
 /// started returns a [`QemuOutcome`]; QEMU and everything in its process group
 /// have been stopped and reaped by then, and the output files are written.
+///
+/// With [`KvmMode::Auto`], a KVM run in which QEMU fails before the guest
+/// wrote anything (some hosts, e.g. nested virtualisation, open /dev/kvm but
+/// cannot run a guest with it) is repeated once with TCG; the outcome's notes
+/// say so and quote QEMU's error.
 pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome, QemuError> {
+    let first = run_once(cfg, None, observer)?;
+    let kvm_failed_early = cfg.kvm == KvmMode::Auto
+        && first.accel == Accel::Kvm
+        && first.verdict == Verdict::QemuFailed
+        && std::fs::metadata(&first.files.serial_log).is_ok_and(|m| m.len() == 0);
+    if !kvm_failed_early {
+        return Ok(first);
+    }
+    let why = first
+        .qemu_stderr_tail
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| first.qemu_exit.clone());
+    let reason = format!("QEMU failed with KVM ({why}); retrying with TCG");
+    observer.event(&RunEvent::Retrying { reason: &reason });
+    // `-cpu host` exists only with KVM.
+    let mut tcg_cfg = cfg.clone();
+    if tcg_cfg.cpu.as_deref() == Some("host") {
+        tcg_cfg.cpu = None;
+    }
+    let mut second = run_once(&tcg_cfg, Some(Accel::Tcg), observer)?;
+    second.notes.insert(
+        0,
+        format!("KVM was usable but QEMU failed with it ({why}); this run used TCG. Use --kvm off to skip the attempt."),
+    );
+    std::fs::write(
+        &second.files.json,
+        serde_json::to_string_pretty(&second).expect("outcome serialises") + "\n",
+    )
+    .map_err(|source| QemuError::Output {
+        path: second.files.json.clone(),
+        source,
+    })?;
+    Ok(second)
+}
+
+fn run_once(
+    cfg: &QemuConfig,
+    accel: Option<Accel>,
+    observer: &mut dyn Observer,
+) -> Result<QemuOutcome, QemuError> {
     let qemu = find_program(&cfg.qemu).ok_or_else(|| QemuError::QemuNotFound(cfg.qemu.clone()))?;
     let image = match std::fs::metadata(&cfg.image) {
         Ok(m) if m.is_file() => {
@@ -528,7 +600,10 @@ pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome,
             })
         }
     };
-    let accel = resolve_accel(cfg.kvm).map_err(|e| QemuError::Kvm(e.0))?;
+    let accel = match accel {
+        Some(a) => a,
+        None => resolve_accel(cfg.kvm).map_err(|e| QemuError::Kvm(e.0))?,
+    };
     std::fs::create_dir_all(&cfg.out_dir).map_err(|source| QemuError::Output {
         path: cfg.out_dir.clone(),
         source,
@@ -551,8 +626,15 @@ pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome,
     let mut stderr_log = create(&paths.qemu_stderr)?;
 
     let mut cmd = Command::new(&argv[0]);
+    // The serial port's input is QEMU's stdin: a pipe only when there are KDL
+    // commands to type.
+    let stdin = if cfg.kdl_commands.is_empty() {
+        Stdio::null()
+    } else {
+        Stdio::piped()
+    };
     cmd.args(&argv[1..])
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let (mut child, pipes) = GroupChild::spawn(&mut cmd).map_err(|source| QemuError::Spawn {
@@ -568,6 +650,8 @@ pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome,
         reader(err, tx.clone(), false);
     }
     drop(tx);
+    let mut serial_in = pipes.stdin;
+    let mut kdl_sent = 0usize;
     observer.event(&RunEvent::Started {
         command: &argv,
         accel,
@@ -577,7 +661,7 @@ pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome,
 
     let mut s = Stream {
         start,
-        splitter: LineSplitter::new(),
+        demux: SerialDemux::new(),
         parser: Parser::new(),
         kdl: KdlWatch::new(),
         kdl_since: None,
@@ -635,7 +719,21 @@ pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome,
             break End::Interrupted;
         }
         if let Some(t) = s.kdl_since {
-            if s.kdl.prompt_seen() || now.duration_since(t) >= cfg.kdl_settle {
+            let prompts = s.kdl.prompts();
+            if prompts > kdl_sent && kdl_sent < cfg.kdl_commands.len() {
+                // KDL reads a line from the serial port; `\r` ends it.
+                let command = &cfg.kdl_commands[kdl_sent];
+                kdl_sent += 1;
+                let sent = serial_in
+                    .as_mut()
+                    .is_some_and(|w| w.write_all(format!("{command}\r").as_bytes()).is_ok());
+                let at = s.at();
+                s.observer
+                    .event(&RunEvent::KdlCommand { at, command, sent });
+                s.kdl_since = Some(now);
+                continue;
+            }
+            if prompts > kdl_sent || now.duration_since(t) >= cfg.kdl_settle {
                 break End::Kdl;
             }
             continue;
@@ -699,7 +797,11 @@ pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome,
     s.finish();
     let _ = stderr_log.flush();
     let write_error = s.write_error.take();
-    let kdl = s.kdl.info().cloned();
+    let mut kdl = s.kdl.info().cloned();
+    if let (Some(info), true) = (kdl.as_mut(), cfg.kdl_commands.is_empty()) {
+        // Only the prompt itself: no command was typed.
+        info.command_output.clear();
+    }
     let report = s.parser.finish();
     let stderr_lines: Vec<String> = String::from_utf8_lossy(&stderr_tail)
         .lines()
@@ -822,7 +924,7 @@ fn decide(
                 return (
                     Verdict::QemuFailed,
                     format!(
-                        "QEMU ended with {} before the guest reported anything{detail} (see qemu-stderr.log).",
+                        "QEMU {} before the guest reported anything{detail} (see qemu-stderr.log).",
                         describe_status(status)
                     ),
                     notes,
@@ -830,7 +932,7 @@ fn decide(
             }
             if !status.success() {
                 notes.push(format!(
-                    "QEMU ended with {} (see qemu-stderr.log)",
+                    "QEMU {} (see qemu-stderr.log)",
                     describe_status(status)
                 ));
             }
@@ -863,7 +965,7 @@ fn decide(
         }
         return (
             Verdict::Incomplete,
-            format!("The guest stopped before its test plan was complete ({what}); see serial.log for where it stopped."),
+            format!("The guest stopped (powered off, rebooted or crashed) before its test plan was complete ({what}); see serial.log for where it stopped."),
             notes,
         );
     }

@@ -50,6 +50,7 @@ impl GroupChild {
         let pid = child.id() as libc::pid_t;
         // Hand the pipes to the caller; we keep the handle for waiting.
         let pipes = Pipes {
+            stdin: child.stdin.take(),
             stdout: child.stdout.take(),
             stderr: child.stderr.take(),
         };
@@ -129,19 +130,31 @@ impl Drop for GroupChild {
 /// The child's output pipes (those that were requested as piped).
 #[derive(Debug)]
 pub struct Pipes {
+    /// The child's stdin.
+    pub stdin: Option<std::process::ChildStdin>,
     /// The child's stdout.
     pub stdout: Option<std::process::ChildStdout>,
     /// The child's stderr.
     pub stderr: Option<std::process::ChildStderr>,
 }
 
-/// Describes an exit status the way a user wants to read it.
+/// Describes an exit status the way a user wants to read it
+/// (`exited with status 1`, `was killed by signal 6 (SIGABRT)`).
 pub fn describe_status(s: ExitStatus) -> String {
     if let Some(code) = s.code() {
-        format!("exit status {code}")
+        format!("exited with status {code}")
     } else if let Some(sig) = s.signal() {
-        format!("killed by signal {sig}")
+        let name = match sig {
+            libc::SIGHUP => " (SIGHUP)",
+            libc::SIGINT => " (SIGINT)",
+            libc::SIGABRT => " (SIGABRT)",
+            libc::SIGKILL => " (SIGKILL)",
+            libc::SIGSEGV => " (SIGSEGV)",
+            libc::SIGTERM => " (SIGTERM)",
+            _ => "",
+        };
+        format!("was killed by signal {sig}{name}")
     } else {
-        format!("{s}")
+        format!("ended ({s})")
     }
 }
