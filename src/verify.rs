@@ -433,17 +433,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(outcome.verdict.exit_code() as u8));
     }
-    println!("\n{}: {}", outcome.verdict.label(), outcome.message);
-    for n in &outcome.notes {
-        println!("note: {n}");
-    }
-    println!("results: {}", outcome.counts);
-    println!(
-        "files: {} {} {}",
-        outcome.files.serial_log.display(),
-        outcome.files.ktap.display(),
-        outcome.files.json.display()
-    );
+    print!("{}", qemu::summary(&outcome));
     Ok(ExitCode::from(outcome.verdict.exit_code() as u8))
 }
 
