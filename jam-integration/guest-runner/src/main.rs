@@ -101,11 +101,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let root = args
-        .manifest
+    // The manifest's directory: binaries are found relative to it, and it is
+    // insta's workspace root (absolute, since the binaries run in it).
+    let manifest_path = std::path::absolute(&args.manifest).unwrap_or(args.manifest.clone());
+    let root = manifest_path
         .parent()
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
+        .unwrap_or_else(|| PathBuf::from("/"));
 
     // Watchdog: if the whole run outlives watchdog_secs, say so on the
     // serial port and power off (on Haiku), or exit (elsewhere).
