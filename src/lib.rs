@@ -2,9 +2,13 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod conformance;
+pub mod cross;
 pub mod haiku_cc;
+pub mod image;
+pub mod jam;
+pub mod ktap;
 pub mod module;
 pub mod patch;
-pub mod ktap;
 pub mod qemu;
-pub mod conformance;
+pub mod verify;

@@ -18,8 +18,14 @@ enum Command {
     Patch(dead_threads::patch::Args),
     /// The in-kernel test module: compile-check it against a Haiku checkout.
     Module(dead_threads::module::Args),
+    /// Hook the test image into a Haiku checkout's jam build (install, uninstall, status).
+    Jam(dead_threads::jam::Args),
+    /// Build the test image with the checkout's jam.
+    Image(dead_threads::image::Args),
     /// Boot a Haiku test image in QEMU and report the KTAP results from its serial port.
     Qemu(dead_threads::qemu::Args),
+    /// Patch, build, boot and verify in one go: patch apply, jam install, cross-build, image, qemu.
+    Verify(dead_threads::verify::Args),
     /// Benchmark death-entry lookup: upstream's list against the modern series' index.
     Bench(dead_threads::bench::Args),
 }
@@ -30,7 +36,10 @@ fn main() -> ExitCode {
         Command::Conformance(args) => dead_threads::conformance::run(args),
         Command::Patch(args) => dead_threads::patch::run(args),
         Command::Module(args) => dead_threads::module::run(args),
+        Command::Jam(args) => dead_threads::jam::run(args),
+        Command::Image(args) => dead_threads::image::run(args),
         Command::Qemu(args) => dead_threads::qemu::run_command(args),
+        Command::Verify(args) => dead_threads::verify::run(args),
         Command::Bench(args) => dead_threads::bench::run(args),
     };
     result.unwrap_or_else(|e| {

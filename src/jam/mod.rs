@@ -1,0 +1,326 @@
+//! `dead-threads jam install|uninstall|status`: hooks the test image into a
+//! Haiku checkout's jam build with one marked line in
+//! `build/jam/UserBuildConfig` and generated files in the build directory.
+//! See [`fragment`] for what the image gets and [`user_config`] for the
+//! rules of the UserBuildConfig edit.
+
+pub mod build_dir;
+pub mod command;
+pub mod fragment;
+pub mod user_config;
+
+use anyhow::{bail, Context, Result};
+use build_dir::BuildDir;
+use fragment::{Layout, StageFile};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use user_config::Change;
+
+/// The prefix of every KTAP line the guest writes to the serial port (the
+/// host parser's [`crate::ktap::SERIAL_PREFIX`]); written into the guest's
+/// manifest and run-tests.sh.
+pub const KTAP_PREFIX: &str = crate::ktap::SERIAL_PREFIX;
+
+/// The dead-threads repository this binary was built from (default of
+/// `--repo`).
+pub const THIS_REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// `dead-threads jam ...`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The `jam` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add the test image to the checkout's jam build (idempotent).
+    Install(Target),
+    /// Remove exactly what `install` added.
+    Uninstall(Target),
+    /// Show whether and where it is installed.
+    Status(Target),
+}
+
+/// Which checkout and build directory.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Target {
+    /// The Haiku checkout (HAIKU_TOP).
+    #[arg(long, value_name = "DIR")]
+    pub haiku: PathBuf,
+    /// The configured build directory [default: HAIKU_TOP/generated, or the
+    /// only configured HAIKU_TOP/generated*].
+    #[arg(long, value_name = "DIR")]
+    pub build_dir: Option<PathBuf>,
+    /// The dead-threads repository with kernel-patch/module.
+    #[arg(long, value_name = "DIR", default_value = THIS_REPO)]
+    pub repo: PathBuf,
+    /// Print what would change without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Checks that `dir` looks like a Haiku checkout.
+pub fn check_checkout(dir: &Path) -> Result<()> {
+    if !dir.join("Jamrules").is_file() || !dir.join("build/jam").is_dir() {
+        bail!(
+            "{} is not a Haiku checkout (no Jamrules and build/jam); pass the top of the tree with --haiku",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `HAIKU_TOP/build/jam/UserBuildConfig`.
+pub fn user_config_path(haiku_top: &Path) -> PathBuf {
+    haiku_top.join("build/jam/UserBuildConfig")
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
+            anyhow::anyhow!(
+                "refusing to edit {}: it is not UTF-8 text. Nothing was changed",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// What `install` will do.
+#[derive(Debug, Clone)]
+pub struct InstallPlan {
+    /// UserBuildConfig.
+    pub user_config: PathBuf,
+    /// Its new content.
+    pub new_content: Option<String>,
+    /// The kind of edit.
+    pub change: Change,
+    /// The stage directory.
+    pub stage: PathBuf,
+    /// Files written into it.
+    pub files: Vec<StageFile>,
+    /// The include line.
+    pub line: String,
+}
+
+/// Plans `install` without touching anything.
+pub fn plan_install(haiku_top: &Path, layout: &Layout) -> Result<InstallPlan> {
+    check_checkout(haiku_top)?;
+    let module = fragment::read_module_jamfile(&layout.repo)?;
+    let files = fragment::stage_files(layout, &module)?;
+    let stage = layout.stage();
+    if stage.exists() && !stage.join(fragment::OWNER_MARKER).exists() {
+        let empty = std::fs::read_dir(&stage)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty {
+            bail!(
+                "{} exists and was not created by dead-threads (no {} in it); move it away first",
+                stage.display(),
+                fragment::OWNER_MARKER
+            );
+        }
+    }
+    let user_config = user_config_path(haiku_top);
+    let existing = read_optional(&user_config)?;
+    let fragment_path = layout.fragment_path();
+    let (new_content, change) = user_config::install(existing.as_deref(), &fragment_path)
+        .with_context(|| format!("{}", user_config.display()))?;
+    let line = user_config::render(&user_config::OurLine {
+        fragment: fragment_path,
+        created_file: change == Change::Created,
+    })?;
+    Ok(InstallPlan {
+        user_config,
+        new_content,
+        change,
+        stage,
+        files,
+        line,
+    })
+}
+
+/// Where to write UserBuildConfig: through a symlink to the file it points
+/// at (a user's UserBuildConfig kept elsewhere stays a symlink).
+fn write_target(path: &Path) -> Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
+            .with_context(|| format!("{} is a dangling symlink", path.display())),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Carries out an install plan: stage files first, the UserBuildConfig line
+/// last (so a failure never leaves a line pointing at nothing).
+pub fn apply_install(plan: &InstallPlan) -> Result<()> {
+    fragment::write_stage_files(&plan.stage, &plan.files)?;
+    std::fs::create_dir_all(plan.stage.join("guest"))?;
+    if plan.change != Change::Unchanged {
+        let content = plan.new_content.as_deref().unwrap_or_default();
+        fragment::write_atomic(&write_target(&plan.user_config)?, content.as_bytes(), false)?;
+    }
+    Ok(())
+}
+
+/// What `uninstall` will do.
+#[derive(Debug, Clone)]
+pub struct UninstallPlan {
+    /// UserBuildConfig.
+    pub user_config: PathBuf,
+    /// New content (`None` with [`Change::Deleted`]: delete the file).
+    pub new_content: Option<String>,
+    /// The kind of edit.
+    pub change: Change,
+    /// The stage directory to delete (only if it carries our marker).
+    pub remove_dir: Option<PathBuf>,
+}
+
+/// Plans `uninstall` without touching anything.
+pub fn plan_uninstall(haiku_top: &Path) -> Result<UninstallPlan> {
+    check_checkout(haiku_top)?;
+    let user_config = user_config_path(haiku_top);
+    let existing = read_optional(&user_config)?;
+    let (new_content, change, line) = user_config::uninstall(existing.as_deref())
+        .with_context(|| format!("{}", user_config.display()))?;
+    let remove_dir = line
+        .and_then(|l| l.fragment.parent().map(Path::to_path_buf))
+        .filter(|d| d.join(fragment::OWNER_MARKER).is_file());
+    Ok(UninstallPlan {
+        user_config,
+        new_content,
+        change,
+        remove_dir,
+    })
+}
+
+/// Carries out an uninstall plan: the line first, then the directory.
+pub fn apply_uninstall(plan: &UninstallPlan) -> Result<()> {
+    match plan.change {
+        Change::Unchanged => {}
+        Change::Deleted => std::fs::remove_file(&plan.user_config)
+            .with_context(|| format!("deleting {}", plan.user_config.display()))?,
+        _ => {
+            let content = plan.new_content.as_deref().unwrap_or_default();
+            fragment::write_atomic(&write_target(&plan.user_config)?, content.as_bytes(), false)?;
+        }
+    }
+    if let Some(dir) = &plan.remove_dir {
+        std::fs::remove_dir_all(dir).with_context(|| format!("deleting {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// A human description of an install plan (also the `--dry-run` output).
+pub fn describe_install(plan: &InstallPlan) -> String {
+    let mut s = String::new();
+    let what = match plan.change {
+        Change::Unchanged => "unchanged (the line is already there)",
+        Change::Created => "created with one line",
+        Change::Appended => "one line appended",
+        Change::Replaced => "the dead-threads line replaced",
+        Change::Removed | Change::Deleted => "?",
+    };
+    s.push_str(&format!(
+        "{}: {what}\n    {}\n",
+        plan.user_config.display(),
+        plan.line
+    ));
+    s.push_str(&format!(
+        "{}/ (generated; rewritten):\n",
+        plan.stage.display()
+    ));
+    for f in &plan.files {
+        s.push_str(&format!("    {}\n", f.rel.display()));
+    }
+    s
+}
+
+/// A human description of an uninstall plan.
+pub fn describe_uninstall(plan: &UninstallPlan) -> String {
+    let mut s = match plan.change {
+        Change::Unchanged => format!(
+            "{}: no dead-threads line; nothing to remove\n",
+            plan.user_config.display()
+        ),
+        Change::Deleted => format!(
+            "{}: the dead-threads line removed and the file, which install had created, deleted\n",
+            plan.user_config.display()
+        ),
+        _ => format!(
+            "{}: the dead-threads line removed\n",
+            plan.user_config.display()
+        ),
+    };
+    if let Some(d) = &plan.remove_dir {
+        s.push_str(&format!("{}: deleted\n", d.display()));
+    }
+    s
+}
+
+/// Entry point of `dead-threads jam`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    match args.command {
+        Command::Install(t) => {
+            let build = BuildDir::find(&t.haiku, t.build_dir.as_deref())?;
+            let layout = Layout {
+                repo: t.repo.clone(),
+                build,
+            };
+            let plan = plan_install(&t.haiku, &layout)?;
+            if t.dry_run {
+                print!(
+                    "dry run, nothing changed; install would write:\n{}",
+                    describe_install(&plan)
+                );
+            } else {
+                apply_install(&plan)?;
+                print!("{}", describe_install(&plan));
+                println!(
+                    "next: `dead-threads verify` cross-builds and stages the tests, then builds the \
+                     image (by hand: cd {} && jam -q @{})",
+                    layout.build.path.display(),
+                    fragment::PROFILE
+                );
+            }
+        }
+        Command::Uninstall(t) => {
+            let plan = plan_uninstall(&t.haiku)?;
+            if t.dry_run {
+                print!(
+                    "dry run, nothing changed; uninstall would do:\n{}",
+                    describe_uninstall(&plan)
+                );
+            } else {
+                apply_uninstall(&plan)?;
+                print!("{}", describe_uninstall(&plan));
+            }
+        }
+        Command::Status(t) => {
+            check_checkout(&t.haiku)?;
+            let path = user_config_path(&t.haiku);
+            let existing = read_optional(&path)?;
+            match user_config::installed(existing.as_deref())? {
+                Some(l) => println!(
+                    "installed: {} includes {}{}",
+                    path.display(),
+                    l.fragment.display(),
+                    if l.fragment.is_file() {
+                        ""
+                    } else {
+                        " (MISSING: run jam install again)"
+                    }
+                ),
+                None => println!(
+                    "not installed ({} has no dead-threads line)",
+                    path.display()
+                ),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,286 @@
+//! `jam install` / `jam uninstall` on a synthetic tree: exact round trips,
+//! idempotence, user content kept, unsafe files refused untouched.
+//!
+//! The tree is written here: a `Jamrules` and `build/jam/` (all the checkout
+//! check looks for), a build directory with a one-line `build/BuildConfig`,
+//! and a repository with a module Jamfile of the shape the real one has.
+
+use dead_threads::jam::build_dir::BuildDir;
+use dead_threads::jam::fragment::{Layout, OWNER_MARKER};
+use dead_threads::jam::user_config::{Change, MARKER};
+use dead_threads::jam::{self, apply_install, apply_uninstall, plan_install, plan_uninstall};
+use std::path::{Path, PathBuf};
+
+struct Tree {
+    _dir: tempfile::TempDir,
+    haiku: PathBuf,
+    build: PathBuf,
+    repo: PathBuf,
+}
+
+const MODULE_JAMFILE: &str = "SubDir HAIKU_TOP src add-ons kernel drivers misc dead_threads ;\n\nUsePrivateKernelHeaders ;\n\nKernelAddon <driver>dead_threads :\n\tdead_threads.cpp\n\t;\n";
+
+fn tree() -> Tree {
+    let dir = tempfile::tempdir().unwrap();
+    let haiku = dir.path().join("haiku");
+    let build = haiku.join("generated.x86_64");
+    let repo = dir.path().join("dead-threads");
+    std::fs::create_dir_all(haiku.join("build/jam")).unwrap();
+    std::fs::write(haiku.join("Jamrules"), "# synthetic\n").unwrap();
+    std::fs::create_dir_all(build.join("build")).unwrap();
+    std::fs::write(
+        build.join("build/BuildConfig"),
+        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.join("kernel-patch/module")).unwrap();
+    std::fs::write(repo.join("kernel-patch/module/Jamfile"), MODULE_JAMFILE).unwrap();
+    Tree {
+        _dir: dir,
+        haiku,
+        build,
+        repo,
+    }
+}
+
+impl Tree {
+    fn layout(&self) -> Layout {
+        Layout {
+            repo: self.repo.clone(),
+            build: BuildDir::find(&self.haiku, None).unwrap(),
+        }
+    }
+    fn ubc(&self) -> PathBuf {
+        self.haiku.join("build/jam/UserBuildConfig")
+    }
+    fn install(&self) -> Change {
+        let plan = plan_install(&self.haiku, &self.layout()).unwrap();
+        apply_install(&plan).unwrap();
+        plan.change
+    }
+    fn uninstall(&self) -> Change {
+        let plan = plan_uninstall(&self.haiku).unwrap();
+        apply_uninstall(&plan).unwrap();
+        plan.change
+    }
+    fn stage(&self) -> PathBuf {
+        self.build.join("dead_threads")
+    }
+}
+
+fn read(p: &Path) -> Option<Vec<u8>> {
+    std::fs::read(p).ok()
+}
+
+#[test]
+fn finds_the_only_configured_build_dir() {
+    let t = tree();
+    assert_eq!(t.layout().build.path, t.build);
+}
+
+#[test]
+fn without_user_build_config_install_creates_and_uninstall_deletes() {
+    let t = tree();
+    assert_eq!(t.install(), Change::Created);
+    let text = std::fs::read_to_string(t.ubc()).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.contains("(which created this file)"));
+    assert!(t.stage().join(OWNER_MARKER).is_file());
+    assert!(t.stage().join("UserBuildConfig.jam").is_file());
+    assert!(t
+        .stage()
+        .join("jam/src/add-ons/kernel/drivers/misc/dead_threads/Jamfile")
+        .is_file());
+    assert_eq!(t.install(), Change::Unchanged);
+    assert_eq!(t.uninstall(), Change::Deleted);
+    assert!(!t.ubc().exists());
+    assert!(!t.stage().exists());
+    assert_eq!(t.uninstall(), Change::Unchanged);
+}
+
+#[test]
+fn round_trip_is_exact_and_install_is_idempotent() {
+    for original in [
+        "# my settings\nHAIKU_IMAGE_SIZE = 800 ;\n",
+        "HAIKU_IMAGE_SIZE = 800 ;",
+        "",
+        "rule UserBuildConfigRulePostBuildTargets\n{\n\tEcho \"built\" ;\n}\n\n\n",
+    ] {
+        let t = tree();
+        std::fs::write(t.ubc(), original).unwrap();
+        assert_eq!(t.install(), Change::Appended, "{original:?}");
+        let installed = read(&t.ubc()).unwrap();
+        assert!(installed.starts_with(original.as_bytes()));
+        assert_eq!(t.install(), Change::Unchanged);
+        assert_eq!(
+            read(&t.ubc()).unwrap(),
+            installed,
+            "second install changed the file"
+        );
+        assert_eq!(t.uninstall(), Change::Removed);
+        assert_eq!(read(&t.ubc()).unwrap(), original.as_bytes(), "{original:?}");
+        assert!(!t.stage().exists());
+    }
+}
+
+#[test]
+fn user_lines_added_after_install_are_kept() {
+    let t = tree();
+    std::fs::write(t.ubc(), "A = 1 ;\n").unwrap();
+    t.install();
+    let mut text = std::fs::read_to_string(t.ubc()).unwrap();
+    text.push_str("B = 2 ;\n");
+    std::fs::write(t.ubc(), &text).unwrap();
+    t.uninstall();
+    assert_eq!(
+        std::fs::read_to_string(t.ubc()).unwrap(),
+        "A = 1 ;\nB = 2 ;\n"
+    );
+}
+
+#[test]
+fn a_created_file_with_user_content_is_kept_on_uninstall() {
+    let t = tree();
+    t.install();
+    let mut text = std::fs::read_to_string(t.ubc()).unwrap();
+    text.push_str("B = 2 ;\n");
+    std::fs::write(t.ubc(), &text).unwrap();
+    assert_eq!(t.uninstall(), Change::Removed);
+    assert_eq!(std::fs::read_to_string(t.ubc()).unwrap(), "B = 2 ;\n");
+}
+
+#[test]
+fn another_build_dir_replaces_the_line_in_place() {
+    let t = tree();
+    std::fs::write(t.ubc(), "A = 1 ;\n").unwrap();
+    t.install();
+    let other = t.haiku.join("generated");
+    std::fs::create_dir_all(other.join("build")).unwrap();
+    std::fs::write(
+        other.join("build/BuildConfig"),
+        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
+    )
+    .unwrap();
+    let layout = Layout {
+        repo: t.repo.clone(),
+        build: BuildDir::open(&other).unwrap(),
+    };
+    let plan = plan_install(&t.haiku, &layout).unwrap();
+    assert_eq!(plan.change, Change::Replaced);
+    apply_install(&plan).unwrap();
+    let text = std::fs::read_to_string(t.ubc()).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.contains(&format!(
+        "{}/dead_threads/UserBuildConfig.jam",
+        other.display()
+    )));
+    t.uninstall();
+    assert_eq!(std::fs::read_to_string(t.ubc()).unwrap(), "A = 1 ;\n");
+}
+
+#[test]
+fn unsafe_files_are_refused_and_left_alone() {
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("open brace", b"rule X {\n\tEcho x ;\n".to_vec()),
+        ("open string", b"A = \"x ;\n".to_vec()),
+        ("no semicolon", b"A = 1\n".to_vec()),
+        ("crlf", b"A = 1 ;\r\n".to_vec()),
+        ("not utf-8", b"A = \xff ;\n".to_vec()),
+        (
+            "tampered marker",
+            b"include \"/x\" ; # dead-threads: edited by hand\n".to_vec(),
+        ),
+    ];
+    for (what, bytes) in cases {
+        let t = tree();
+        std::fs::write(t.ubc(), &bytes).unwrap();
+        let err = plan_install(&t.haiku, &t.layout()).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("refusing"), "{what}: {msg}");
+        assert_eq!(read(&t.ubc()).unwrap(), bytes, "{what}");
+        assert!(!t.stage().exists(), "{what}");
+    }
+}
+
+#[test]
+fn two_marked_lines_are_refused_by_uninstall() {
+    let t = tree();
+    t.install();
+    let text = std::fs::read_to_string(t.ubc()).unwrap();
+    let doubled = format!("{text}{text}");
+    std::fs::write(t.ubc(), &doubled).unwrap();
+    let err = format!("{:#}", plan_uninstall(&t.haiku).unwrap_err());
+    assert!(err.contains("more than one"), "{err}");
+    assert_eq!(std::fs::read_to_string(t.ubc()).unwrap(), doubled);
+}
+
+#[test]
+fn a_foreign_stage_directory_is_not_taken_over() {
+    let t = tree();
+    std::fs::create_dir_all(t.stage()).unwrap();
+    std::fs::write(t.stage().join("notes.txt"), "mine").unwrap();
+    let err = format!("{:#}", plan_install(&t.haiku, &t.layout()).unwrap_err());
+    assert!(err.contains("not created by dead-threads"), "{err}");
+    assert!(!t.ubc().exists());
+}
+
+#[test]
+fn uninstall_keeps_a_stage_directory_without_our_marker() {
+    let t = tree();
+    t.install();
+    std::fs::remove_file(t.stage().join(OWNER_MARKER)).unwrap();
+    t.uninstall();
+    assert!(!t.ubc().exists());
+    assert!(t.stage().exists());
+}
+
+#[test]
+fn not_a_checkout_is_refused() {
+    let t = tree();
+    let err = format!("{:#}", plan_uninstall(&t.repo).unwrap_err());
+    assert!(err.contains("is not a Haiku checkout"), "{err}");
+    assert!(jam::check_checkout(&t.haiku).is_ok());
+}
+
+#[test]
+fn round_trip_over_haikus_own_user_build_config_examples() {
+    let Some(top) = std::env::var_os("HAIKU_TOP") else {
+        eprintln!(
+            "skipped: HAIKU_TOP is not set (point it at a Haiku checkout to run this T1 test)"
+        );
+        return;
+    };
+    // Haiku's UserBuildConfig.sample and .ReadMe as a user's UserBuildConfig
+    // (copied into the synthetic tree; HAIKU_TOP is only read).
+    for name in ["UserBuildConfig.sample", "UserBuildConfig.ReadMe"] {
+        let original = std::fs::read(Path::new(&top).join("build/jam").join(name)).unwrap();
+        let t = tree();
+        std::fs::write(t.ubc(), &original).unwrap();
+        assert_eq!(t.install(), Change::Appended, "{name}");
+        assert_eq!(t.install(), Change::Unchanged, "{name}");
+        assert_eq!(t.uninstall(), Change::Removed, "{name}");
+        assert_eq!(read(&t.ubc()).unwrap(), original, "{name}");
+    }
+}
+
+#[test]
+fn a_symlinked_user_build_config_stays_a_symlink() {
+    let t = tree();
+    let elsewhere = t.repo.join("my-UserBuildConfig");
+    std::fs::write(&elsewhere, "A = 1 ;\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, t.ubc()).unwrap();
+    assert_eq!(t.install(), Change::Appended);
+    assert!(std::fs::symlink_metadata(t.ubc())
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&elsewhere)
+        .unwrap()
+        .contains(MARKER));
+    assert_eq!(t.uninstall(), Change::Removed);
+    assert!(std::fs::symlink_metadata(t.ubc())
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "A = 1 ;\n");
+}

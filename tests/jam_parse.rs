@@ -1,0 +1,245 @@
+//! The generated jam text read by a real jam interpreter.
+//!
+//! Haiku's jam is a fork of Perforce jam 2.5; Debian's `jam` package
+//! (Perforce jam 2.6.1) reads the same language and has the same Jambase
+//! `SubDir`/`SubInclude` logic for a root variable set from outside. This
+//! test installs into a synthetic tree, then lets that jam read
+//! UserBuildConfig (user content + our line), our fragment and the re-rooted
+//! module Jamfile, with Haiku's image rules replaced by stubs that echo their
+//! arguments. It checks that everything parses and that the rules get the
+//! arguments we mean. It does not build anything (no Haiku jam, no image).
+//! Skipped with a message when no jam 2.x is installed (`apt-get install jam`).
+
+use dead_threads::jam::build_dir::BuildDir;
+use dead_threads::jam::fragment::Layout;
+use dead_threads::jam::{apply_install, apply_uninstall, plan_install, plan_uninstall};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn perforce_jam() -> Option<PathBuf> {
+    for candidate in ["jam.perforce", "jam"] {
+        let Ok(out) = Command::new(candidate).arg("-v").output() else {
+            continue;
+        };
+        let v = String::from_utf8_lossy(&out.stdout);
+        if v.starts_with("Jam 2.") {
+            return Some(PathBuf::from(candidate));
+        }
+    }
+    None
+}
+
+const MODULE_JAMFILE: &str = "SubDir HAIKU_TOP src add-ons kernel drivers misc dead_threads ;\n\nUsePrivateKernelHeaders ;\n\nKernelAddon <driver>dead_threads :\n\tdead_threads.cpp\n\t;\n";
+
+/// Stubs for the Haiku rules the fragment and the module Jamfile call, and a
+/// stand-in for ExecuteDeferredSubIncludes.
+const HARNESS: &str = r#"
+rule DefineBuildProfile { Echo "DefineBuildProfile" $(1) ":" $(2) ":" $(3) ; }
+rule DeferredSubInclude { DEFERRED += $(1) ; Echo "DeferredSubInclude" $(1) ; }
+rule AddDriversToHaikuImage { Echo "AddDriversToHaikuImage" $(1) ":" $(2) ; }
+rule CopyDirectoryToHaikuImage { Echo "CopyDirectoryToHaikuImage" $(1) ":" $(2) ":" $(3) ; }
+rule AddFilesToHaikuImage { Echo "AddFilesToHaikuImage" $(1) ":" $(2) ; }
+rule UsePrivateKernelHeaders { Echo "UsePrivateKernelHeaders" ; }
+rule KernelAddon {
+	Echo "KernelAddon" $(1) ":" $(2) ;
+	Echo "SUBDIR" $(SUBDIR) ;
+	Echo "SEARCH_SOURCE" $(SEARCH_SOURCE) ;
+}
+HAIKU_IMAGE_SIZE = $(USER_IMAGE_SIZE) ;
+include $(UBC) ;
+Echo "HAIKU_IMAGE_SIZE" $(HAIKU_IMAGE_SIZE) ;
+Echo "LOCATE kernel" [ on <driver-settings>kernel return $(LOCATE) ] ;
+Echo "SEARCH job" [ on <dead-threads>dead_threads return $(SEARCH) ] ;
+if $(DEFERRED) { SubInclude $(DEFERRED) ; }
+"#;
+
+fn run_jam(jam: &Path, dir: &Path, ubc: &Path, profile: &str) -> String {
+    std::fs::write(dir.join("Jamfile"), HARNESS).unwrap();
+    let out = Command::new(jam)
+        .current_dir(dir)
+        .arg("-n")
+        .arg(format!("-sUBC={}", ubc.display()))
+        .arg(format!("-sHAIKU_BUILD_PROFILE={profile}"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "jam failed:\n{text}");
+    text
+}
+
+#[test]
+fn jam_reads_the_installed_configuration() {
+    let Some(jam) = perforce_jam() else {
+        eprintln!("skipped: no jam 2.x interpreter in PATH (apt-get install jam)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let haiku = dir.path().join("haiku");
+    let build = haiku.join("generated");
+    let repo = dir.path().join("repo");
+    let harness = dir.path().join("harness");
+    for d in [
+        haiku.join("build/jam"),
+        build.join("build"),
+        repo.join("kernel-patch/module"),
+        harness.clone(),
+    ] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(haiku.join("Jamrules"), "").unwrap();
+    std::fs::write(
+        build.join("build/BuildConfig"),
+        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("kernel-patch/module/Jamfile"), MODULE_JAMFILE).unwrap();
+    let ubc = haiku.join("build/jam/UserBuildConfig");
+    let user =
+        "# mine\nEcho \"user content read\" ;\nrule UserBuildConfigRulePreImage { Echo pre ; }\n";
+    std::fs::write(&ubc, user).unwrap();
+
+    let layout = Layout {
+        repo: repo.clone(),
+        build: BuildDir::open(&build).unwrap(),
+    };
+    apply_install(&plan_install(&haiku, &layout).unwrap()).unwrap();
+
+    let out = run_jam(&jam, &harness, &ubc, "minimum-dead-threads");
+    let stage = build.join("dead_threads");
+    let expect = [
+        "user content read".to_string(),
+        format!(
+            "DefineBuildProfile minimum-dead-threads : image : {}",
+            build.join("haiku-dead-threads.image").display()
+        ),
+        "DeferredSubInclude DEAD_THREADS_TOP src add-ons kernel drivers misc dead_threads".into(),
+        "AddDriversToHaikuImage misc : <driver>dead_threads".into(),
+        format!(
+            "CopyDirectoryToHaikuImage system non-packaged data : {}/guest : dead_threads",
+            stage.display()
+        ),
+        "AddFilesToHaikuImage system non-packaged data launch : <dead-threads>dead_threads".into(),
+        "HAIKU_IMAGE_SIZE 900".into(),
+        format!("LOCATE kernel {}/settings", stage.display()),
+        format!("SEARCH job {}/launch", stage.display()),
+        "UsePrivateKernelHeaders".into(),
+        "KernelAddon <driver>dead_threads : dead_threads.cpp".into(),
+        format!(
+            "SUBDIR {}/jam/src/add-ons/kernel/drivers/misc/dead_threads",
+            stage.display()
+        ),
+        format!(
+            "SEARCH_SOURCE {}/kernel-patch/module {}/jam/src/add-ons/kernel/drivers/misc/dead_threads",
+            repo.display(),
+            stage.display()
+        ),
+    ];
+    for e in &expect {
+        assert!(
+            out.lines().any(|l| l.trim() == e),
+            "missing {e:?} in jam output:\n{out}"
+        );
+    }
+    // The files the fragment points jam at exist.
+    assert!(stage.join("settings/kernel").is_file());
+    assert!(stage.join("launch/dead_threads").is_file());
+    assert!(stage.join("guest/run-tests.sh").is_file());
+
+    // Another profile: only the profile definition, nothing added.
+    let out = run_jam(&jam, &harness, &ubc, "nightly-raw");
+    assert!(out.contains("user content read"));
+    assert!(out.contains("DefineBuildProfile minimum-dead-threads"));
+    for absent in [
+        "AddDriversToHaikuImage",
+        "CopyDirectoryToHaikuImage",
+        "KernelAddon",
+        "LOCATE kernel /",
+    ] {
+        assert!(
+            !out.contains(absent),
+            "{absent} outside our profile:\n{out}"
+        );
+    }
+
+    // A user's own image size wins.
+    let out = Command::new(&jam)
+        .current_dir(&harness)
+        .args([
+            "-n",
+            &format!("-sUBC={}", ubc.display()),
+            "-sHAIKU_BUILD_PROFILE=minimum-dead-threads",
+            "-sUSER_IMAGE_SIZE=2000",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("HAIKU_IMAGE_SIZE 2000"));
+
+    // Uninstalled: jam reads exactly the user's file again.
+    apply_uninstall(&plan_uninstall(&haiku).unwrap()).unwrap();
+    assert_eq!(std::fs::read_to_string(&ubc).unwrap(), user);
+    let out = run_jam(&jam, &harness, &ubc, "minimum-dead-threads");
+    assert!(out.contains("user content read"));
+    assert!(!out.contains("DefineBuildProfile"), "{out}");
+}
+
+#[test]
+fn jam_reroots_this_repositorys_module_jamfile() {
+    let Some(jam) = perforce_jam() else {
+        eprintln!("skipped: no jam 2.x interpreter in PATH (apt-get install jam)");
+        return;
+    };
+    // kernel-patch/module/Jamfile as committed (helper d's module), in a
+    // synthetic tree; rules the stubs do not define only give jam warnings.
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernel-patch/module/Jamfile");
+    let dir = tempfile::tempdir().unwrap();
+    let haiku = dir.path().join("haiku");
+    let build = haiku.join("generated");
+    let repo = dir.path().join("repo");
+    let harness = dir.path().join("harness");
+    for d in [
+        haiku.join("build/jam"),
+        build.join("build"),
+        repo.join("kernel-patch/module"),
+        harness.clone(),
+    ] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(haiku.join("Jamrules"), "").unwrap();
+    std::fs::write(
+        build.join("build/BuildConfig"),
+        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
+    )
+    .unwrap();
+    std::fs::copy(&real, repo.join("kernel-patch/module/Jamfile")).unwrap();
+    let layout = Layout {
+        repo: repo.clone(),
+        build: BuildDir::open(&build).unwrap(),
+    };
+    apply_install(&plan_install(&haiku, &layout).unwrap()).unwrap();
+    let ubc = haiku.join("build/jam/UserBuildConfig");
+    let out = run_jam(&jam, &harness, &ubc, "minimum-dead-threads");
+    let module = dead_threads::jam::fragment::read_module_jamfile(&repo).unwrap();
+    let subdir = build.join("dead_threads/jam").join(module.tokens.join("/"));
+    assert!(
+        out.lines()
+            .any(|l| l.trim() == format!("SUBDIR {}", subdir.display())),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.trim().starts_with(&format!(
+            "SEARCH_SOURCE {}/kernel-patch/module ",
+            repo.display()
+        ))),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l
+            .trim()
+            .starts_with(&format!("KernelAddon {} :", module.target))),
+        "{out}"
+    );
+}
