@@ -399,7 +399,9 @@ build_join_order(uint32* order, uint32 count, uint32 kind, uint64 seed)
 	for (uint32 i = 0; i < count; i++)
 		order[i] = kind == DEAD_THREADS_ORDER_REVERSE ? count - 1 - i : i;
 
-	if (kind != DEAD_THREADS_ORDER_SHUFFLED)
+	// Nothing to shuffle with fewer than two threads. This also keeps
+	// "count - 1" below from wrapping around when spawning failed at once.
+	if (kind != DEAD_THREADS_ORDER_SHUFFLED || count < 2)
 		return;
 
 	// Fisher-Yates
