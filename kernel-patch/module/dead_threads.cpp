@@ -399,7 +399,9 @@ build_join_order(uint32* order, uint32 count, uint32 kind, uint64 seed)
 	for (uint32 i = 0; i < count; i++)
 		order[i] = kind == DEAD_THREADS_ORDER_REVERSE ? count - 1 - i : i;
 
-	if (kind != DEAD_THREADS_ORDER_SHUFFLED)
+	// Nothing to shuffle with fewer than two threads. This also keeps
+	// "count - 1" below from wrapping around when spawning failed at once.
+	if (kind != DEAD_THREADS_ORDER_SHUFFLED || count < 2)
 		return;
 
 	// Fisher-Yates
@@ -473,9 +475,13 @@ run_scenario(dead_threads_scenario_request& request)
 
 	bigtime_t exitTimeout = request.exit_timeout != 0
 		? request.exit_timeout : DEAD_THREADS_DEFAULT_EXIT_TIMEOUT;
-	uint64 seed = request.seed;
-	if (seed == 0)
-		seed = (uint64)system_time() | 1;
+	// Only the shuffled order uses a seed; the others report 0.
+	uint64 seed = 0;
+	if (request.order == DEAD_THREADS_ORDER_SHUFFLED) {
+		seed = request.seed;
+		if (seed == 0)
+			seed = (uint64)system_time() | 1;
+	}
 
 	thread_id* threads = (thread_id*)malloc(count * sizeof(thread_id));
 	thread_id* sorted = (thread_id*)malloc(count * sizeof(thread_id));

@@ -172,7 +172,8 @@ typedef struct dead_threads_scenario_request {
 	uint32_t	order;
 		/* DEAD_THREADS_ORDER_* */
 	uint64_t	seed;
-		/* shuffle seed; 0: the driver picks one. out: the seed used */
+		/* shuffle seed; 0: the driver picks one. out: the seed used,
+		 * 0 for the forward and reverse orders */
 	int64_t		exit_timeout;
 		/* microseconds, 0 .. DEAD_THREADS_MAX_EXIT_TIMEOUT;
 		 * 0: DEAD_THREADS_DEFAULT_EXIT_TIMEOUT */
