@@ -67,27 +67,26 @@ impl HeaderSource {
     }
 }
 
-/// Compiles a C check file with `cc` into a static library linked into
-/// the crate (for `_Static_assert`s on an ABI header), warnings as errors.
-/// The compiler is `cc`'s choice for the target. The error names the file.
-fn try_compile_c_check(
-    manifest_dir: &Path,
-    source: &str,
-    include_dirs: &[PathBuf],
-    lib_name: &str,
-) -> Result<(), String> {
-    println!("cargo:rerun-if-changed={source}");
-    let mut build = cc::Build::new();
-    build
-        .file(manifest_dir.join(source))
+/// Compiles `spec`'s C check (`c_check`) with `cc` for the target,
+/// warnings as errors, into a static library linked into the crate. Include
+/// dirs: the header's dir and the C file's (csrc/haiku_sys_c_facts.h). The
+/// compiler is `cc`'s choice for the target. The error names the file.
+fn compile_c_check(manifest_dir: &Path, spec: &BindingsSpec, c_check: &str) -> Result<(), String> {
+    let source = manifest_dir.join(c_check);
+    let c_dir = source.parent().map(Path::to_path_buf).unwrap_or_default();
+    // The C file and what it includes from its directory.
+    println!("cargo:rerun-if-changed={}", c_dir.display());
+    let header = manifest_dir.join(spec.bundled_header);
+    let header_dir = header.parent().map(Path::to_path_buf).unwrap_or_default();
+    let lib_name = format!("haiku_sys_{}", spec.out_file.trim_end_matches(".rs"));
+    cc::Build::new()
+        .file(&source)
+        .include(header_dir)
+        .include(c_dir)
         .warnings(true)
-        .warnings_into_errors(true);
-    for dir in include_dirs {
-        build.include(dir);
-    }
-    build
-        .try_compile(lib_name)
-        .map_err(|e| format!("the C check {source} does not compile: {e}"))
+        .warnings_into_errors(true)
+        .try_compile(&lib_name)
+        .map_err(|e| format!("the C check {c_check} does not compile: {e}"))
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
@@ -251,12 +250,7 @@ fn run_spec(
             .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     }
     if let Some(c_check) = spec.c_check {
-        let include_dir = own_header
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let lib_name = format!("haiku_sys_{}", spec.out_file.trim_end_matches(".rs"));
-        try_compile_c_check(manifest_dir, c_check, &[include_dir], &lib_name)?;
+        compile_c_check(manifest_dir, spec, c_check)?;
     }
     Ok(())
 }

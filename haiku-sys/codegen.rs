@@ -314,8 +314,10 @@ struct BindingsSpec {
     builder: fn(&Path, &[String], &Path) -> bindgen::Builder,
     /// A C file (relative to haiku-sys/) compiled with `cc` (warnings as
     /// errors) for the target and linked into the crate: `_Static_assert`s
-    /// on the header's layout (a failed assertion fails the build) and the
-    /// C side of a Rust-vs-C layout test. Include dirs: the header's dir.
+    /// on the header's layout (a failed assertion fails the build) and a
+    /// table of sizes, offsets and values (csrc/haiku_sys_c_facts.h) that a
+    /// test compares with Rust's (tests/c_facts/). Include dirs: the
+    /// header's dir and the C file's.
     c_check: Option<&'static str>,
 }
 
@@ -328,7 +330,7 @@ const THREAD_API: BindingsSpec = BindingsSpec {
     out_file: "thread_api.rs",
     system_header: Some("OS.h"),
     builder: thread_api_builder,
-    c_check: Some("include/haiku_thread_api_check.c"),
+    c_check: Some("csrc/haiku_thread_api_check.c"),
 };
 
 /// The dead_threads test module's ioctl ABI. The header lives with the

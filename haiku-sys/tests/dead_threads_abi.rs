@@ -15,10 +15,16 @@
 //! (When new Rust code already uses a constant the bundled bindings lack,
 //! the crate does not compile yet: regenerate before using it.)
 
+mod c_facts;
+
 use std::collections::BTreeMap;
 use std::mem::{align_of, offset_of, size_of};
 
 use haiku_sys::device::abi::*;
+
+extern "C" {
+    fn haiku_sys_dead_threads_abi_facts(count: *mut usize) -> *const c_facts::Fact;
+}
 
 fn rust_facts() -> BTreeMap<String, i64> {
     let mut f = BTreeMap::new();
@@ -183,20 +189,11 @@ fn rust_facts() -> BTreeMap<String, i64> {
 
 #[test]
 fn c_and_rust_layouts_agree() {
-    let c = haiku_sys::device::abi_check::c_facts();
+    // SAFETY: defined with HAIKU_SYS_C_FACTS() by the linked C check.
+    let c = unsafe { c_facts::read(haiku_sys_dead_threads_abi_facts) };
     let rust = rust_facts();
     assert!(c.len() > 60, "the C check exported only {} facts", c.len());
-    let mut problems = Vec::new();
-    for (name, value) in &c {
-        match rust.get(name) {
-            Some(r) if r == value => {}
-            Some(r) => problems.push(format!("{name}: C {value}, Rust {r}")),
-            None => problems.push(format!("{name}: C {value}, not checked in Rust")),
-        }
-    }
-    for name in rust.keys().filter(|n| !c.contains_key(*n)) {
-        problems.push(format!("{name}: checked in Rust, missing from the C table"));
-    }
+    let problems = c_facts::disagreements(&c, &rust);
     assert!(
         problems.is_empty(),
         "C and Rust disagree on the dead_threads ABI (kernel-patch/module/dead_threads_ioctl.h):\n  {}\n\
