@@ -55,7 +55,8 @@ impl HeaderSource {
         }
     }
 
-    /// Clang arguments that make `#include <OS.h>` work for this source.
+    /// Clang arguments (target, include paths) that make `#include <OS.h>`
+    /// and our headers' `#include <stdint.h>` work for this source.
     fn clang_args(&self) -> Vec<String> {
         match self {
             // On Haiku itself the compiler's own search path is right.
