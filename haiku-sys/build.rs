@@ -11,19 +11,20 @@
 //!    bindings are then that revision's, so Rust code type-checks against it;
 //! 3. otherwise the bundled bindings in src/bindings/ (no libclang needed).
 //!
-//! What is generated is listed in codegen.rs (`BINDINGS`, shared with the
-//! tests): another header of ours is one more entry there (its builder,
-//! bundled file and optional C check compiled with `cc`). The dead_threads
-//! test module's ioctl ABI currently has its own steps (abi_codegen.rs,
-//! abi_build.rs), run at the end of `main`.
+//! Every set of bindings (the thread API, the dead_threads test module's
+//! ioctl ABI) is a `BindingsSpec` in codegen.rs (`BINDINGS`, shared with the
+//! tests) and goes through the same steps ([`run_spec`]): bundled file or
+//! bindgen with the source's clang arguments, then its C check with `cc`.
+//!
+//! The build prints no warning on the normal paths; the source it used is
+//! in `haiku_sys::BINDINGS_SOURCE` (and in the build script's output, shown
+//! by `cargo build -vv`). Warnings are for a fallback or a failure.
 
 use std::env;
 use std::fs;
 use std::process::ExitCode;
 
 include!("codegen.rs");
-include!("abi_codegen.rs");
-include!("abi_build.rs");
 
 /// Where the Haiku declarations come from.
 #[derive(Debug, Clone)]
@@ -54,7 +55,8 @@ impl HeaderSource {
         }
     }
 
-    /// Clang arguments that make `#include <OS.h>` work for this source.
+    /// Clang arguments (target, include paths) that make `#include <OS.h>`
+    /// and our headers' `#include <stdint.h>` work for this source.
     fn clang_args(&self) -> Vec<String> {
         match self {
             // On Haiku itself the compiler's own search path is right.
@@ -66,37 +68,26 @@ impl HeaderSource {
     }
 }
 
-/// Compiles a C check file with `cc` into a static library linked into
-/// the crate (for `_Static_assert`s on an ABI header), warnings as errors.
-/// The compiler is `cc`'s choice for the target. The error names the file.
-fn try_compile_c_check(
-    manifest_dir: &Path,
-    source: &str,
-    include_dirs: &[PathBuf],
-    lib_name: &str,
-) -> Result<(), String> {
-    println!("cargo:rerun-if-changed={source}");
-    let mut build = cc::Build::new();
-    build
-        .file(manifest_dir.join(source))
+/// Compiles `spec`'s C check (`c_check`) with `cc` for the target,
+/// warnings as errors, into a static library linked into the crate. Include
+/// dirs: the header's dir and the C file's (csrc/haiku_sys_c_facts.h). The
+/// compiler is `cc`'s choice for the target. The error names the file.
+fn compile_c_check(manifest_dir: &Path, spec: &BindingsSpec, c_check: &str) -> Result<(), String> {
+    let source = manifest_dir.join(c_check);
+    let c_dir = source.parent().map(Path::to_path_buf).unwrap_or_default();
+    // The C file and what it includes from its directory.
+    println!("cargo:rerun-if-changed={}", c_dir.display());
+    let header = manifest_dir.join(spec.bundled_header);
+    let header_dir = header.parent().map(Path::to_path_buf).unwrap_or_default();
+    let lib_name = format!("haiku_sys_{}", spec.out_file.trim_end_matches(".rs"));
+    cc::Build::new()
+        .file(&source)
+        .include(header_dir)
+        .include(c_dir)
         .warnings(true)
-        .warnings_into_errors(true);
-    for dir in include_dirs {
-        build.include(dir);
-    }
-    build
-        .try_compile(lib_name)
-        .map_err(|e| format!("the C check {source} does not compile: {e}"))
-}
-
-/// [`try_compile_c_check`] that stops the build script on failure (with
-/// the compiler's message), for callers without error plumbing.
-fn compile_c_check(manifest_dir: &Path, source: &str, include_dirs: &[PathBuf], lib_name: &str) {
-    if let Err(e) = try_compile_c_check(manifest_dir, source, include_dirs, lib_name) {
-        println!("cargo:warning=haiku-sys: {e}");
-        eprintln!("haiku-sys: {e}");
-        std::process::exit(1);
-    }
+        .warnings_into_errors(true)
+        .try_compile(&lib_name)
+        .map_err(|e| format!("the C check {c_check} does not compile: {e}"))
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
@@ -215,6 +206,15 @@ fn run_spec(
     println!("cargo:rerun-if-changed={}", spec.bundled_bindings);
     let out = out_dir.join(spec.out_file);
     let own_header = manifest_dir.join(spec.bundled_header);
+    // The C check includes it whatever the source; bindgen may parse it.
+    if !own_header.is_file() {
+        return Err(format!(
+            "the {} header {} is missing: haiku-sys is built from the \
+             dead-threads workspace, which has it",
+            spec.name,
+            own_header.display()
+        ));
+    }
     if let HeaderSource::Bundled { .. } = source {
         let bundled = manifest_dir.join(spec.bundled_bindings);
         fs::copy(&bundled, &out).map_err(|e| {
@@ -251,12 +251,7 @@ fn run_spec(
             .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     }
     if let Some(c_check) = spec.c_check {
-        let include_dir = own_header
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let lib_name = format!("haiku_sys_{}", spec.out_file.trim_end_matches(".rs"));
-        try_compile_c_check(manifest_dir, c_check, &[include_dir], &lib_name)?;
+        compile_c_check(manifest_dir, spec, c_check)?;
     }
     Ok(())
 }
@@ -275,7 +270,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("cargo:warning=haiku-sys: using {}", source.describe());
+    // The normal paths print no warning: the source is in BINDINGS_SOURCE
+    // and, for `cargo build -vv`, in the build script's output.
+    println!("haiku-sys: using {}", source.describe());
     println!(
         "cargo:rustc-env=HAIKU_SYS_BINDINGS_SOURCE={}",
         source.describe()
@@ -298,12 +295,6 @@ fn main() -> ExitCode {
             }
             return ExitCode::FAILURE;
         }
-    }
-    // The dead_threads test module's ioctl ABI (abi_build.rs).
-    if let Err(e) = build_dead_threads_abi(&manifest_dir, &out_dir) {
-        println!("cargo:warning=haiku-sys: {e}");
-        eprintln!("haiku-sys: {e}");
-        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }

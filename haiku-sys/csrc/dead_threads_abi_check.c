@@ -9,10 +9,8 @@
  * the C layout with the one of the bindgen'd Rust structures.
  */
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "dead_threads_ioctl.h"
+#include "haiku_sys_c_facts.h"
 
 
 #define CHECK_SIZE(type, size) \
@@ -116,18 +114,7 @@ CHECK_OFFSET(dead_threads_join_cost_request, forward_join_time, 64);
 CHECK_OFFSET(dead_threads_join_cost_request, reverse_join_time, 72);
 
 
-/* One fact about the C side of the ABI, for the Rust agreement test. */
-typedef struct dead_threads_abi_fact {
-	const char*	name;
-	int64_t		value;
-} dead_threads_abi_fact;
-
-#define SIZE(type)			{ "sizeof " #type, (int64_t)sizeof(type) }
-#define ALIGN(type)			{ "alignof " #type, (int64_t)_Alignof(type) }
-#define OFFSET(type, field)	{ #type "." #field, (int64_t)offsetof(type, field) }
-#define VALUE(name)			{ #name, (int64_t)(name) }
-
-static const dead_threads_abi_fact sFacts[] = {
+static const haiku_sys_c_fact sFacts[] = {
 	SIZE(dead_threads_entry),
 	ALIGN(dead_threads_entry),
 	OFFSET(dead_threads_entry, thread),
@@ -256,12 +243,4 @@ static const dead_threads_abi_fact sFacts[] = {
 };
 
 
-const dead_threads_abi_fact* haiku_sys_dead_threads_abi_facts(size_t* _count);
-
-
-const dead_threads_abi_fact*
-haiku_sys_dead_threads_abi_facts(size_t* _count)
-{
-	*_count = sizeof(sFacts) / sizeof(sFacts[0]);
-	return sFacts;
-}
+HAIKU_SYS_C_FACTS(haiku_sys_dead_threads_abi_facts, sFacts)

@@ -3,7 +3,7 @@
 //! The module (kernel-patch/module/ in the dead-threads repository) shows a
 //! team's thread death entries and runs an in-kernel scenario that fills and
 //! drains them. Its ioctl ABI is `dead_threads_ioctl.h`; [`abi`] holds the
-//! bindgen'd declarations (bundled on hosts that do not build for Haiku) and
+//! bindgen'd declarations (bundled when the thread API is: see build.rs) and
 //! [`DeadThreadsDevice`] the safe calls.
 //!
 //! On other systems every call returns [`Status::NOT_HAIKU`]: the code
@@ -42,44 +42,6 @@ pub mod abi {
 }
 
 use abi::*;
-
-/// The C side of the ABI as compiled by build.rs (csrc/dead_threads_abi_check.c):
-/// sizes, offsets and constants, for the test that C and Rust agree.
-#[doc(hidden)]
-pub mod abi_check {
-    use std::collections::BTreeMap;
-    use std::ffi::{c_char, CStr};
-
-    #[repr(C)]
-    struct Fact {
-        name: *const c_char,
-        value: i64,
-    }
-
-    extern "C" {
-        fn haiku_sys_dead_threads_abi_facts(count: *mut usize) -> *const Fact;
-    }
-
-    /// `name -> value` of every fact the C check exports.
-    pub fn c_facts() -> BTreeMap<String, i64> {
-        let mut count = 0usize;
-        // SAFETY: the C function returns a pointer to a static array of
-        // `count` facts whose names are static NUL-terminated strings. It is
-        // compiled for the target by build.rs and calls nothing else.
-        unsafe {
-            let facts = haiku_sys_dead_threads_abi_facts(&mut count);
-            std::slice::from_raw_parts(facts, count)
-                .iter()
-                .map(|f| {
-                    (
-                        CStr::from_ptr(f.name).to_string_lossy().into_owned(),
-                        f.value,
-                    )
-                })
-                .collect()
-        }
-    }
-}
 
 /// Where the module publishes its device.
 pub const DEVICE_PATH: &str = "/dev/misc/dead_threads";

@@ -78,7 +78,7 @@ fn a_changed_header_gives_different_bindings() {
         return;
     }
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let spec = &BINDINGS[0];
+    let spec = &THREAD_API;
     let original = fs::read_to_string(manifest_dir.join(spec.bundled_header)).unwrap();
     let changed = original.replace(
         "(HAIKU_SYS_OS_ERROR_BASE + 0x100)",

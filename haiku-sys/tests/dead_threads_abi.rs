@@ -1,28 +1,30 @@
-//! The dead_threads ioctl ABI: C and Rust agree on it, and the bundled Rust
-//! bindings are what bindgen makes of the header.
+//! The dead_threads ioctl ABI: C and Rust agree on it.
 //!
-//! * `c_and_rust_layouts_agree`: build.rs compiled
-//!   csrc/dead_threads_abi_check.c (static assertions on every size and
-//!   offset) with the target's C compiler; it exports its sizes, offsets and
-//!   constants, which must equal what Rust computes for the bindgen'd types.
-//! * `bundled_abi_bindings_are_up_to_date`: regenerates
-//!   src/bindings/dead_threads_abi.rs from the header (needs libclang;
-//!   without it the test says so and is skipped). To regenerate:
+//! build.rs compiled csrc/dead_threads_abi_check.c (static assertions on
+//! every size and offset) with the target's C compiler; it exports its
+//! sizes, offsets and constants, which must equal what Rust computes for the
+//! bindgen'd types. That the bundled Rust bindings are what bindgen makes of
+//! the header is checked with the other bundled bindings, by
+//! tests/bundled_bindings.rs (`DEAD_THREADS_ABI` in codegen.rs). To
+//! regenerate them:
 //!
 //! ```sh
-//! HAIKU_SYS_REGENERATE=1 cargo test -p haiku-sys --test dead_threads_abi
+//! HAIKU_SYS_REGENERATE=1 cargo test -p haiku-sys --test bundled_bindings
 //! ```
 //!
 //! (When new Rust code already uses a constant the bundled bindings lack,
 //! the crate does not compile yet: regenerate before using it.)
 
+mod c_facts;
+
 use std::collections::BTreeMap;
 use std::mem::{align_of, offset_of, size_of};
-use std::path::Path;
 
 use haiku_sys::device::abi::*;
 
-include!("../abi_codegen.rs");
+extern "C" {
+    fn haiku_sys_dead_threads_abi_facts(count: *mut usize) -> *const c_facts::Fact;
+}
 
 fn rust_facts() -> BTreeMap<String, i64> {
     let mut f = BTreeMap::new();
@@ -187,71 +189,16 @@ fn rust_facts() -> BTreeMap<String, i64> {
 
 #[test]
 fn c_and_rust_layouts_agree() {
-    let c = haiku_sys::device::abi_check::c_facts();
+    // SAFETY: defined with HAIKU_SYS_C_FACTS() by the linked C check.
+    let c = unsafe { c_facts::read(haiku_sys_dead_threads_abi_facts) };
     let rust = rust_facts();
     assert!(c.len() > 60, "the C check exported only {} facts", c.len());
-    let mut problems = Vec::new();
-    for (name, value) in &c {
-        match rust.get(name) {
-            Some(r) if r == value => {}
-            Some(r) => problems.push(format!("{name}: C {value}, Rust {r}")),
-            None => problems.push(format!("{name}: C {value}, not checked in Rust")),
-        }
-    }
-    for name in rust.keys().filter(|n| !c.contains_key(*n)) {
-        problems.push(format!("{name}: checked in Rust, missing from the C table"));
-    }
+    let problems = c_facts::disagreements(&c, &rust);
     assert!(
         problems.is_empty(),
         "C and Rust disagree on the dead_threads ABI (kernel-patch/module/dead_threads_ioctl.h):\n  {}\n\
          Regenerate the bundled bindings (HAIKU_SYS_REGENERATE=1 cargo test -p haiku-sys \
-         --test dead_threads_abi) and keep csrc/dead_threads_abi_check.c in step.",
+         --test bundled_bindings) and keep csrc/dead_threads_abi_check.c in step.",
         problems.join("\n  ")
     );
-}
-
-fn libclang_loadable() -> Result<(), String> {
-    if clang_sys::is_loaded() {
-        return Ok(());
-    }
-    clang_sys::load().map_err(|e| {
-        format!(
-            "libclang is not available ({e}); install it (Debian/Ubuntu: \
-             `apt-get install libclang-dev clang`) or set LIBCLANG_PATH"
-        )
-    })
-}
-
-#[test]
-fn bundled_abi_bindings_are_up_to_date() {
-    if let Err(why) = libclang_loadable() {
-        eprintln!("SKIPPED bundled_abi_bindings_are_up_to_date: {why}");
-        return;
-    }
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let fresh = generate_dead_threads_abi_bundled(manifest_dir).unwrap_or_else(|e| panic!("{e}"));
-    let path = manifest_dir.join(DEAD_THREADS_ABI_BINDINGS);
-    if std::env::var_os("HAIKU_SYS_REGENERATE").is_some() {
-        std::fs::write(&path, &fresh).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        eprintln!("regenerated {}", path.display());
-        return;
-    }
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    if current != fresh {
-        let line = current
-            .lines()
-            .zip(fresh.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| current.lines().count().min(fresh.lines().count()));
-        panic!(
-            "{} is stale: it differs from bindgen's output for {} from line {} on \
-             (committed: {:?}, fresh: {:?}).\nRegenerate it with\n  \
-             HAIKU_SYS_REGENERATE=1 cargo test -p haiku-sys --test dead_threads_abi",
-            path.display(),
-            DEAD_THREADS_ABI_HEADER,
-            line + 1,
-            current.lines().nth(line),
-            fresh.lines().nth(line),
-        );
-    }
 }

@@ -233,7 +233,7 @@ fn bundled_declarations_match_the_checkout() {
         .unwrap_or_else(|e| panic!("bindgen on {}: {e}", os_h.display()))
         .to_string();
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let bundled_path = manifest_dir.join(BUNDLED_BINDINGS);
+    let bundled_path = manifest_dir.join(THREAD_API.bundled_bindings);
     let bundled = fs::read_to_string(&bundled_path).unwrap();
 
     let real = normalized_items(&real, "bindings of the checkout");
@@ -295,7 +295,7 @@ fn bundled_declarations_match_the_checkout() {
 #[test]
 fn normalization_detects_differences() {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let bundled = fs::read_to_string(manifest_dir.join(BUNDLED_BINDINGS)).unwrap();
+    let bundled = fs::read_to_string(manifest_dir.join(THREAD_API.bundled_bindings)).unwrap();
     let base = normalized_items(&bundled, "bundled");
     assert!(base.contains_key("layout thread_info"));
     assert!(base.contains_key("fn spawn_thread"));
