@@ -119,11 +119,15 @@ pub fn build_image(layout: &Layout, jobs: usize) -> Result<PathBuf> {
     let mut log_file =
         std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
     writeln!(log_file, "$ {}", cmd.shell_line())?;
+    // One pipe for stdout and stderr, as `2>&1` would: the log and the
+    // lines shown on failure keep jam's own order (an error line next to
+    // the target it belongs to).
+    let (output, output_writer) = std::io::pipe().context("creating a pipe for jam's output")?;
     let mut child = cmd
         .to_command()
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(output_writer.try_clone()?)
+        .stderr(output_writer)
         .spawn()
         .with_context(|| {
             format!(
@@ -131,20 +135,8 @@ pub fn build_image(layout: &Layout, jobs: usize) -> Result<PathBuf> {
                 cmd.shell_line()
             )
         })?;
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let mut readers = Vec::new();
-    for pipe in [
-        Box::new(child.stdout.take().expect("piped")) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().expect("piped")),
-    ] {
-        let tx = tx.clone();
-        readers.push(std::thread::spawn(move || {
-            for line in BufReader::new(pipe).split(b'\n').map_while(Result::ok) {
-                let _ = tx.send(String::from_utf8_lossy(&line).trim_end().to_string());
-            }
-        }));
-    }
-    drop(tx);
+    // The Command and with it our copies of the pipe's write end are gone
+    // now, so reading ends when jam (and whatever it started) closes it.
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -154,7 +146,8 @@ pub fn build_image(layout: &Layout, jobs: usize) -> Result<PathBuf> {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let mut lines = Vec::new();
-    for line in rx {
+    for line in BufReader::new(output).split(b'\n').map_while(Result::ok) {
+        let line = String::from_utf8_lossy(&line).trim_end().to_string();
         writeln!(log_file, "{line}")?;
         bar.inc(1);
         let p = progress_text(&line);
@@ -162,9 +155,6 @@ pub fn build_image(layout: &Layout, jobs: usize) -> Result<PathBuf> {
             bar.set_message(p);
         }
         lines.push(line);
-    }
-    for r in readers {
-        let _ = r.join();
     }
     let status = child.wait()?;
     bar.finish_and_clear();
