@@ -247,7 +247,7 @@ impl SubtestWriter {
             // No `running N tests` line at all: the binary never got to libtest.
             self.write_header(0, &mut out);
         }
-        let plan_kept = self.planned.map_or(true, |p| p == self.cases);
+        let plan_kept = self.planned.is_none_or(|p| p == self.cases);
         let passed = *exit == Exit::Code(0)
             && self.failed == 0
             && self.summary_ok == Some(true)
