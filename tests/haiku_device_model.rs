@@ -10,14 +10,15 @@
 //! This proves the Haiku tests are not vacuous; it does not claim that
 //! anything ran on Haiku.
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Duration;
 
+use common::snapshots::{self, added_lines, committed_body, unified_diff};
 use dead_threads::module::experiment::native_experiment;
 use dead_threads::module::model::{DeadListModel, LEGACY_LIMIT};
 use dead_threads::module::report::{NativeOutcome, ScenarioOutcome};
 use haiku_sys::device::{JoinOrder, Limit};
-use similar::{ChangeTag, TextDiff};
 
 const NATIVE: [u32; 4] = [33, 57, 1000, 10000];
 const ORDERS: [JoinOrder; 3] = [
@@ -32,43 +33,11 @@ fn native(model: &mut DeadListModel, threads: u32) -> NativeOutcome {
     native_experiment(model, threads, 256, Duration::from_secs(1)).expect("model experiment")
 }
 
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
-/// Body of a committed snapshot file (after insta's `---` header).
-fn snapshot_body(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.snap"));
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let mut parts = text.splitn(3, "---\n");
-    let (_, _, body) = (parts.next(), parts.next(), parts.next());
-    body.unwrap_or_else(|| panic!("{} has no insta header", path.display()))
-        .to_owned()
-}
-
-/// Lines the actual output has instead of the snapshot's (`+` side of the
-/// diff insta would print).
-fn added_lines(expected: &str, actual: &str) -> Vec<String> {
-    TextDiff::from_lines(expected, actual)
-        .iter_all_changes()
-        .filter(|c| c.tag() == ChangeTag::Insert)
-        .map(|c| c.value().trim_end().to_owned())
-        .collect()
-}
-
 fn assert_diff_names_cause(name: &str, actual: &str, threads: u32) {
-    let expected = snapshot_body(name);
+    let expected = committed_body(name);
     let added = added_lines(&expected, actual);
     let lost = threads - LEGACY_LIMIT as u32;
-    let diff = TextDiff::from_lines(expected.as_str(), actual)
-        .unified_diff()
-        .header("snapshot", "legacy model")
-        .to_string();
+    let diff = unified_diff(&expected, actual, "legacy model");
     eprintln!("{name}, legacy model:\n{diff}");
     for line in [
         format!("dead_entries: {LEGACY_LIMIT}"),
@@ -93,7 +62,7 @@ fn assert_diff_names_cause(name: &str, actual: &str, threads: u32) {
 fn fixed_kernel_model_matches_native_snapshots() {
     for threads in NATIVE {
         let outcome = native(&mut DeadListModel::unlimited(), threads);
-        settings().bind(|| {
+        snapshots::settings().bind(|| {
             insta::assert_snapshot!(
                 format!("haiku_device__native_{threads}"),
                 outcome.to_string()
@@ -120,7 +89,7 @@ fn fixed_kernel_model_matches_scenario_snapshots() {
     for order in ORDERS {
         let report = DeadListModel::unlimited().kernel_scenario(1000, order);
         let outcome = ScenarioOutcome::from_report(order.name(), &report);
-        settings().bind(|| {
+        snapshots::settings().bind(|| {
             insta::assert_snapshot!(
                 format!("haiku_device__scenario_1000_{}", order.name()),
                 outcome.to_string()
@@ -144,7 +113,7 @@ fn legacy_model_fails_scenario_snapshots_naming_the_cause() {
 
 #[test]
 fn limit_snapshot_fails_on_legacy() {
-    let expected = snapshot_body("haiku_device__limit");
+    let expected = committed_body("haiku_device__limit");
     assert_eq!(expected, format!("limit: {}\n", Limit::Unlimited));
     let legacy = format!("limit: {}\n", Limit::Entries(LEGACY_LIMIT as u32));
     assert_eq!(

@@ -6,20 +6,13 @@
 //! skipped. The checkout is never modified: broken variants of the module
 //! are written to a temporary directory.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
+use common::checkout::haiku_top;
 use dead_threads::module::{check, default_module_dir, ABI_HEADER, DRIVER_SOURCE};
-
-fn haiku_top(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("HAIKU_TOP").filter(|v| !v.is_empty()) {
-        Some(top) => Some(PathBuf::from(top)),
-        None => {
-            eprintln!("SKIPPED {test}: set HAIKU_TOP to a Haiku checkout to run it");
-            None
-        }
-    }
-}
 
 fn copy_module(to: &Path) {
     for f in [DRIVER_SOURCE, ABI_HEADER] {

@@ -1,0 +1,28 @@
+//! The dead_threads test module's device (`/dev/misc/dead_threads`) for the
+//! tests that run in the Haiku guest.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use haiku_sys::device::{DeadThreadsDevice, DEVICE_PATH};
+
+/// The tests look at the whole team's dead list: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Opens the device on Haiku, holding the lock that keeps the tests of this
+/// binary apart; elsewhere prints why `test` is skipped and returns `None`.
+/// On Haiku, a device that cannot be opened fails the test, saying how to
+/// install the module.
+pub fn device(test: &str) -> Option<(DeadThreadsDevice, MutexGuard<'static, ()>)> {
+    if !cfg!(target_os = "haiku") {
+        eprintln!("SKIPPED {test}: needs Haiku with the dead_threads module ({DEVICE_PATH})");
+        return None;
+    }
+    let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let device = DeadThreadsDevice::open().unwrap_or_else(|s| {
+        panic!(
+            "cannot open {DEVICE_PATH}: {s}. Install the module (see \
+             kernel-patch/module/README.md) and run the tests as root."
+        )
+    });
+    Some((device, guard))
+}
