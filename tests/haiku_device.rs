@@ -13,7 +13,9 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::device::device;
+use common::device::{
+    device, native_snapshot, render_limit, scenario_snapshot, LIMIT_SNAPSHOT, SCENARIO_THREADS,
+};
 use common::snapshots;
 
 use dead_threads::module::experiment::{native_experiment, ThreadBackend};
@@ -79,10 +81,7 @@ fn native(test: &str, threads: u32) {
     let outcome = native_experiment(&mut backend, threads, 256, Duration::from_secs(30))
         .unwrap_or_else(|e| panic!("{test}: {e}"));
     snapshots::settings().bind(|| {
-        insta::assert_snapshot!(
-            format!("haiku_device__native_{threads}"),
-            outcome.to_string()
-        );
+        insta::assert_snapshot!(native_snapshot(threads), outcome.to_string());
     });
 }
 
@@ -127,7 +126,7 @@ fn scenario(test: &str, order: JoinOrder) {
         return;
     };
     let report = device
-        .run_kernel_scenario(1000, order, None)
+        .run_kernel_scenario(SCENARIO_THREADS, order, None)
         .unwrap_or_else(|s| panic!("{test}: the kernel scenario failed: {s}"));
     eprintln!(
         "{test}: team {} seed {:#x}: spawn {:?}, exit {:?}, join {:?}; team entries \
@@ -143,10 +142,7 @@ fn scenario(test: &str, order: JoinOrder) {
     );
     let outcome = ScenarioOutcome::from_report(order.name(), &report);
     snapshots::settings().bind(|| {
-        insta::assert_snapshot!(
-            format!("haiku_device__scenario_1000_{}", order.name()),
-            outcome.to_string()
-        );
+        insta::assert_snapshot!(scenario_snapshot(order), outcome.to_string());
     });
 }
 
@@ -194,7 +190,7 @@ fn kernel_limit() {
     let info = device.info().expect("DEAD_THREADS_GET_INFO");
     eprintln!("kernel_limit: {info:?}");
     snapshots::settings().bind(|| {
-        insta::assert_snapshot!("haiku_device__limit", format!("limit: {}\n", info.limit));
+        insta::assert_snapshot!(LIMIT_SNAPSHOT, render_limit(info.limit));
     });
 }
 

@@ -14,6 +14,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::device::{
+    native_snapshot, render_limit, scenario_snapshot, LIMIT_SNAPSHOT, SCENARIO_THREADS,
+};
 use common::snapshots::{self, added_lines, committed_body, unified_diff};
 use dead_threads::module::experiment::native_experiment;
 use dead_threads::module::model::{DeadListModel, LEGACY_LIMIT};
@@ -63,10 +66,7 @@ fn fixed_kernel_model_matches_native_snapshots() {
     for threads in NATIVE {
         let outcome = native(&mut DeadListModel::unlimited(), threads);
         snapshots::settings().bind(|| {
-            insta::assert_snapshot!(
-                format!("haiku_device__native_{threads}"),
-                outcome.to_string()
-            );
+            insta::assert_snapshot!(native_snapshot(threads), outcome.to_string());
         });
     }
 }
@@ -76,24 +76,17 @@ fn legacy_model_fails_native_snapshots_naming_the_cause() {
     for threads in NATIVE {
         let outcome = native(&mut DeadListModel::legacy(), threads);
         assert_eq!(outcome.dead_entries, LEGACY_LIMIT as u32);
-        assert_diff_names_cause(
-            &format!("haiku_device__native_{threads}"),
-            &outcome.to_string(),
-            threads,
-        );
+        assert_diff_names_cause(&native_snapshot(threads), &outcome.to_string(), threads);
     }
 }
 
 #[test]
 fn fixed_kernel_model_matches_scenario_snapshots() {
     for order in ORDERS {
-        let report = DeadListModel::unlimited().kernel_scenario(1000, order);
+        let report = DeadListModel::unlimited().kernel_scenario(SCENARIO_THREADS, order);
         let outcome = ScenarioOutcome::from_report(order.name(), &report);
         snapshots::settings().bind(|| {
-            insta::assert_snapshot!(
-                format!("haiku_device__scenario_1000_{}", order.name()),
-                outcome.to_string()
-            );
+            insta::assert_snapshot!(scenario_snapshot(order), outcome.to_string());
         });
     }
 }
@@ -101,21 +94,21 @@ fn fixed_kernel_model_matches_scenario_snapshots() {
 #[test]
 fn legacy_model_fails_scenario_snapshots_naming_the_cause() {
     for order in ORDERS {
-        let report = DeadListModel::legacy().kernel_scenario(1000, order);
+        let report = DeadListModel::legacy().kernel_scenario(SCENARIO_THREADS, order);
         let outcome = ScenarioOutcome::from_report(order.name(), &report);
         assert_diff_names_cause(
-            &format!("haiku_device__scenario_1000_{}", order.name()),
+            &scenario_snapshot(order),
             &outcome.to_string(),
-            1000,
+            SCENARIO_THREADS,
         );
     }
 }
 
 #[test]
 fn limit_snapshot_fails_on_legacy() {
-    let expected = committed_body("haiku_device__limit");
-    assert_eq!(expected, format!("limit: {}\n", Limit::Unlimited));
-    let legacy = format!("limit: {}\n", Limit::Entries(LEGACY_LIMIT as u32));
+    let expected = committed_body(LIMIT_SNAPSHOT);
+    assert_eq!(expected, render_limit(Limit::Unlimited));
+    let legacy = render_limit(Limit::Entries(LEGACY_LIMIT as u32));
     assert_eq!(
         added_lines(&expected, &legacy),
         vec!["limit: 32".to_owned()]

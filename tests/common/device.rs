@@ -1,9 +1,11 @@
 //! The dead_threads test module's device (`/dev/misc/dead_threads`) for the
-//! tests that run in the Haiku guest.
+//! tests that run in the Haiku guest, and the names of the snapshots that
+//! `tests/haiku_device.rs` (on Haiku) and `tests/haiku_device_model.rs` (its
+//! host self-test) both check.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use haiku_sys::device::{DeadThreadsDevice, DEVICE_PATH};
+use haiku_sys::device::{DeadThreadsDevice, JoinOrder, Limit, DEVICE_PATH};
 
 /// The tests look at the whole team's dead list: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -25,4 +27,25 @@ pub fn device(test: &str) -> Option<(DeadThreadsDevice, MutexGuard<'static, ()>)
         )
     });
     Some((device, guard))
+}
+
+/// Threads of each kernel scenario.
+pub const SCENARIO_THREADS: u32 = 1000;
+
+/// The snapshot of the native experiment with `threads` threads.
+pub fn native_snapshot(threads: u32) -> String {
+    format!("haiku_device__native_{threads}")
+}
+
+/// The snapshot of the kernel scenario joining in `order`.
+pub fn scenario_snapshot(order: JoinOrder) -> String {
+    format!("haiku_device__scenario_{SCENARIO_THREADS}_{}", order.name())
+}
+
+/// The snapshot of the kernel's death-entry limit, and its text.
+pub const LIMIT_SNAPSHOT: &str = "haiku_device__limit";
+
+/// The text of [`LIMIT_SNAPSHOT`].
+pub fn render_limit(limit: Limit) -> String {
+    format!("limit: {limit}\n")
 }
