@@ -16,8 +16,8 @@ use common::jam_tree::JamTree;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Debian's Perforce jam, or `None` after saying that the test is skipped.
-fn perforce_jam() -> Option<PathBuf> {
+/// Debian's Perforce jam, or `None` after saying that `test` is skipped.
+fn perforce_jam(test: &str) -> Option<PathBuf> {
     for candidate in ["jam.perforce", "jam"] {
         let Ok(out) = Command::new(candidate).arg("-v").output() else {
             continue;
@@ -27,7 +27,7 @@ fn perforce_jam() -> Option<PathBuf> {
             return Some(PathBuf::from(candidate));
         }
     }
-    eprintln!("skipped: no jam 2.x interpreter in PATH (apt-get install jam)");
+    eprintln!("SKIPPED {test}: no jam 2.x interpreter in PATH (apt-get install jam)");
     None
 }
 
@@ -73,7 +73,9 @@ fn run_jam(jam: &Path, dir: &Path, ubc: &Path, profile: &str) -> String {
 
 #[test]
 fn jam_reads_the_installed_configuration() {
-    let Some(jam) = perforce_jam() else { return };
+    let Some(jam) = perforce_jam("jam_reads_the_installed_configuration") else {
+        return;
+    };
     let t = JamTree::new();
     let harness = t.path().join("harness");
     std::fs::create_dir(&harness).unwrap();
@@ -164,7 +166,9 @@ fn jam_reads_the_installed_configuration() {
 
 #[test]
 fn jam_reroots_this_repositorys_module_jamfile() {
-    let Some(jam) = perforce_jam() else { return };
+    let Some(jam) = perforce_jam("jam_reroots_this_repositorys_module_jamfile") else {
+        return;
+    };
     // kernel-patch/module/Jamfile as committed (helper d's module), in a
     // synthetic tree; rules the stubs do not define only give jam warnings.
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernel-patch/module/Jamfile");
