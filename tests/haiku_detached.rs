@@ -15,8 +15,9 @@
 //! joinable scenarios pass on every kernel since 2020: they guard against
 //! the series breaking joins.
 
-#[path = "haiku_detached_common/mod.rs"]
 mod common;
+#[path = "haiku_detached_common/mod.rs"]
+mod detached;
 
 use std::collections::HashSet;
 use std::ffi::c_void;
@@ -24,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{DetachKernel, WaiterThenDetach};
+use detached::{DetachKernel, WaiterThenDetach};
 use haiku_sys::thread::{self, ThreadState};
 use haiku_sys::{require_haiku, thread_id, Status};
 
@@ -279,8 +280,8 @@ fn dropped_join_handles_leave_no_entries() {
     if !require_haiku("dropped_join_handles_leave_no_entries") {
         return;
     }
-    let text = common::dropped_handles(&mut Haiku);
-    common::snapshot_settings()
+    let text = detached::dropped_handles(&mut Haiku);
+    common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached__dropped_join_handles", text));
 }
 
@@ -289,8 +290,8 @@ fn pthread_detach_after_death_removes_the_entry() {
     if !require_haiku("pthread_detach_after_death_removes_the_entry") {
         return;
     }
-    let text = common::pthread_detach(&mut Haiku);
-    common::snapshot_settings()
+    let text = detached::pthread_detach(&mut Haiku);
+    common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached__pthread_detach", text));
 }
 
@@ -301,8 +302,8 @@ fn a_waiter_already_waiting_gets_the_status_of_a_detached_thread() {
     if !require_haiku("a_waiter_already_waiting_gets_the_status_of_a_detached_thread") {
         return;
     }
-    let text = common::waiter_then_detach(&mut Haiku);
-    common::snapshot_settings()
+    let text = detached::waiter_then_detach(&mut Haiku);
+    common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached__waiter_then_detach", text));
 }
 
@@ -311,6 +312,7 @@ fn joinable_threads_stay_fully_joinable() {
     if !require_haiku("joinable_threads_stay_fully_joinable") {
         return;
     }
-    let text = common::joinable(&mut Haiku);
-    common::snapshot_settings().bind(|| insta::assert_snapshot!("haiku_detached__joinable", text));
+    let text = detached::joinable(&mut Haiku);
+    common::snapshots::settings()
+        .bind(|| insta::assert_snapshot!("haiku_detached__joinable", text));
 }

@@ -4,14 +4,14 @@
 //! checked: the numbers are measurements, not test conditions (the ratios
 //! are printed by `dead-threads bench` itself). Skipped without `HAIKU_TOP`.
 
-use std::path::PathBuf;
+mod common;
 
+use common::checkout::haiku_top;
 use dead_threads::bench::{self, Impl};
 
 #[test]
 fn benchmark_builds_against_the_checkout_and_reports_every_n() {
-    let Some(top) = std::env::var_os("HAIKU_TOP").map(PathBuf::from) else {
-        eprintln!("SKIPPED benchmark_builds_against_the_checkout_and_reports_every_n: HAIKU_TOP is not set");
+    let Some(top) = haiku_top("benchmark_builds_against_the_checkout_and_reports_every_n") else {
         return;
     };
     let sizes = [10, 300];

@@ -13,15 +13,15 @@
 //! This proves the Haiku tests are not vacuous; it does not claim that
 //! anything ran on Haiku.
 
-#[path = "haiku_detached_common/mod.rs"]
 mod common;
+#[path = "haiku_detached_common/mod.rs"]
+mod detached;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
-use common::{DetachKernel, WaiterThenDetach};
+use common::snapshots::{added_lines, committed_body, unified_diff};
+use detached::{DetachKernel, WaiterThenDetach};
 use haiku_sys::{thread_id, Status};
-use similar::{ChangeTag, TextDiff};
 
 /// A team's death entries, as the kernel keeps them.
 struct Model {
@@ -142,39 +142,26 @@ impl DetachKernel for Model {
     }
 }
 
-/// Body of a committed snapshot file (after insta's `---` header).
-fn snapshot_body(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.snap"));
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let mut parts = text.splitn(3, "---\n");
-    let (_, _, body) = (parts.next(), parts.next(), parts.next());
-    body.unwrap_or_else(|| panic!("{} has no insta header", path.display()))
-        .to_owned()
-}
-
 type Scenario = fn(&mut dyn DetachKernel) -> String;
 
 const SCENARIOS: [(&str, Scenario); 4] = [
     (
         "haiku_detached__dropped_join_handles",
-        common::dropped_handles,
+        detached::dropped_handles,
     ),
-    ("haiku_detached__pthread_detach", common::pthread_detach),
+    ("haiku_detached__pthread_detach", detached::pthread_detach),
     (
         "haiku_detached__waiter_then_detach",
-        common::waiter_then_detach,
+        detached::waiter_then_detach,
     ),
-    ("haiku_detached__joinable", common::joinable),
+    ("haiku_detached__joinable", detached::joinable),
 ];
 
 #[test]
 fn modern_model_matches_every_snapshot() {
     for (name, scenario) in SCENARIOS {
         let text = scenario(&mut Model::new(true));
-        common::snapshot_settings().bind(|| insta::assert_snapshot!(name, text));
+        common::snapshots::settings().bind(|| insta::assert_snapshot!(name, text));
     }
 }
 
@@ -184,25 +171,20 @@ fn upstream_model_fails_the_detach_snapshots_naming_the_leak() {
         (
             SCENARIOS[0].0,
             SCENARIOS[0].1,
-            vec![format!("entries_left: {}", common::DROPPED_HANDLES)],
+            vec![format!("entries_left: {}", detached::DROPPED_HANDLES)],
         ),
         (
             SCENARIOS[1].0,
             SCENARIOS[1].1,
-            vec![format!("  entries_left: {}", common::PTHREADS); 2],
+            vec![format!("  entries_left: {}", detached::PTHREADS); 2],
         ),
     ] {
         let text = scenario(&mut Model::new(false));
-        let expected = snapshot_body(name);
-        let diff = TextDiff::from_lines(expected.as_str(), text.as_str());
-        let added: Vec<String> = diff
-            .iter_all_changes()
-            .filter(|c| c.tag() == ChangeTag::Insert)
-            .map(|c| c.value().trim_end().to_owned())
-            .collect();
+        let expected = committed_body(name);
+        let added = added_lines(&expected, &text);
         eprintln!(
             "{name}, upstream model:\n{}",
-            diff.unified_diff().header("snapshot", "upstream model")
+            unified_diff(&expected, &text, "upstream model")
         );
         assert_ne!(text, expected, "{name} must fail on the upstream model");
         for line in leaked {
@@ -221,7 +203,7 @@ fn upstream_model_passes_the_guard_snapshots() {
         let text = scenario(&mut Model::new(false));
         assert_eq!(
             text,
-            snapshot_body(name),
+            committed_body(name),
             "{name} guards joins on every kernel"
         );
     }
@@ -269,8 +251,8 @@ fn join_cost_report(n: u32) -> haiku_sys::device::JoinCostReport {
 
 fn churn_text(modern: bool) -> String {
     let mut out = String::new();
-    for n in common::MODULE_SIZES {
-        common::render_churn(&mut out, n, &churn_report(n, modern));
+    for n in detached::MODULE_SIZES {
+        detached::render_churn(&mut out, n, &churn_report(n, modern));
     }
     out
 }
@@ -279,8 +261,8 @@ fn churn_text(modern: bool) -> String {
 fn module_snapshots_hold_for_the_modern_kernel_and_fail_for_upstream() {
     let join_cost = {
         let mut out = String::new();
-        for n in common::MODULE_SIZES {
-            common::render_join_cost(&mut out, n, &join_cost_report(n));
+        for n in detached::MODULE_SIZES {
+            detached::render_join_cost(&mut out, n, &join_cost_report(n));
         }
         out
     };
@@ -289,21 +271,16 @@ fn module_snapshots_hold_for_the_modern_kernel_and_fail_for_upstream() {
         "haiku_detached_module__churn_after_exit",
     ] {
         let modern = churn_text(true);
-        common::snapshot_settings().bind(|| insta::assert_snapshot!(name, modern));
+        common::snapshots::settings().bind(|| insta::assert_snapshot!(name, modern));
         let upstream = churn_text(false);
-        let expected = snapshot_body(name);
+        let expected = committed_body(name);
         assert_ne!(upstream, expected, "{name} must fail for upstream");
-        let diff = TextDiff::from_lines(expected.as_str(), upstream.as_str());
-        let added: Vec<String> = diff
-            .iter_all_changes()
-            .filter(|c| c.tag() == ChangeTag::Insert)
-            .map(|c| c.value().trim_end().to_owned())
-            .collect();
-        for n in common::MODULE_SIZES {
+        let added = added_lines(&expected, &upstream);
+        for n in detached::MODULE_SIZES {
             let line = format!("  own_entries_after: {n}");
             assert!(added.contains(&line), "{name}: the diff lacks `{line}`");
         }
     }
-    common::snapshot_settings()
+    common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached_module__join_cost", join_cost));
 }

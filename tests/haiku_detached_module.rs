@@ -13,31 +13,13 @@
 //! timed test. `dead-threads bench` measures the same lookup pattern on the
 //! host.
 
-#[path = "haiku_detached_common/mod.rs"]
 mod common;
+#[path = "haiku_detached_common/mod.rs"]
+mod detached;
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
-
-use common::MODULE_SIZES as SIZES;
-use haiku_sys::device::{DeadThreadsDevice, DetachMode, DEVICE_PATH};
-
-/// The scenarios look at the whole team's dead list: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn device(test: &str) -> Option<(DeadThreadsDevice, MutexGuard<'static, ()>)> {
-    if !cfg!(target_os = "haiku") {
-        eprintln!("SKIPPED {test}: needs Haiku with the dead_threads module ({DEVICE_PATH})");
-        return None;
-    }
-    let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let device = DeadThreadsDevice::open().unwrap_or_else(|s| {
-        panic!(
-            "cannot open {DEVICE_PATH}: {s}. Install the module (see \
-             kernel-patch/module/README.md) and run the tests as root."
-        )
-    });
-    Some((device, guard))
-}
+use common::device::device;
+use detached::MODULE_SIZES as SIZES;
+use haiku_sys::device::{DeadThreadsDevice, DetachMode};
 
 fn churn(device: &DeadThreadsDevice, detach: DetachMode) -> String {
     let mut out = String::new();
@@ -50,7 +32,7 @@ fn churn(device: &DeadThreadsDevice, detach: DetachMode) -> String {
             r.churn_time.as_micros(),
             r.still_alive
         );
-        common::render_churn(&mut out, n, &r);
+        detached::render_churn(&mut out, n, &r);
     }
     out
 }
@@ -61,7 +43,7 @@ fn churn_created_detached_leaves_no_entries() {
         return;
     };
     let text = churn(&device, DetachMode::AtCreation);
-    common::snapshot_settings()
+    common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached_module__churn_at_creation", text));
 }
 
@@ -71,7 +53,7 @@ fn churn_detached_after_exit_leaves_no_entries() {
         return;
     };
     let text = churn(&device, DetachMode::AfterExit);
-    common::snapshot_settings()
+    common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached_module__churn_after_exit", text));
 }
 
@@ -96,8 +78,8 @@ fn join_cost_every_dead_thread_joins_in_both_orders() {
                 f64::NAN
             }
         );
-        common::render_join_cost(&mut text, n, &r);
+        detached::render_join_cost(&mut text, n, &r);
     }
-    common::snapshot_settings()
+    common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached_module__join_cost", text));
 }

@@ -11,9 +11,12 @@
 //! check has teeth: libroot's patch alone does not compile.
 //! Nothing here builds or boots Haiku.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::checkout::{copy_parts, haiku_top};
 use dead_threads::haiku_cc::{self, Profile};
 
 const SERIES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/kernel-patch/modern");
@@ -29,10 +32,7 @@ const COPIED: [&str; 4] = [
 
 /// The checkout, if `HAIKU_TOP` names an upstream-current one.
 fn upstream_current(test: &str) -> Option<PathBuf> {
-    let Some(top) = std::env::var_os("HAIKU_TOP").map(PathBuf::from) else {
-        eprintln!("SKIPPED {test}: HAIKU_TOP is not set (point it at a Haiku checkout)");
-        return None;
-    };
+    let top = haiku_top(test)?;
     let types = std::fs::read_to_string(top.join("headers/private/kernel/thread_types.h"))
         .unwrap_or_else(|e| panic!("HAIKU_TOP={}: no thread_types.h: {e}", top.display()));
     if !types.contains("ThreadDeathEntryList") || types.contains("dead_threads_index") {
@@ -67,31 +67,14 @@ fn touched(patch: &Path) -> Vec<String> {
         .collect()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("dir entry");
-        let ty = entry.file_type().expect("file type");
-        let dest = to.join(entry.file_name());
-        if ty.is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else if ty.is_file() {
-            std::fs::copy(entry.path(), &dest).expect("copy");
-        }
-    }
-}
-
 /// A scratch copy of the parts of `top` the checks need.
 fn scratch_copy(top: &Path) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("dead-threads-modern")
         .tempdir()
         .expect("tempdir");
-    for part in COPIED {
-        if top.join(part).is_dir() {
-            copy_dir(&top.join(part), &dir.path().join(part));
-        }
-    }
+    let present = COPIED.into_iter().filter(|part| top.join(part).is_dir());
+    copy_parts(top, dir.path(), present);
     dir
 }
 

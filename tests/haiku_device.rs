@@ -8,41 +8,21 @@
 //! fixed kernel; tests/haiku_device_model.rs shows on Linux that a 32-entry
 //! legacy kernel fails them with a diff that names the cause.
 
+mod common;
+
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+
+use common::device::{
+    device, native_snapshot, render_limit, scenario_snapshot, LIMIT_SNAPSHOT, SCENARIO_THREADS,
+};
+use common::snapshots;
 
 use dead_threads::module::experiment::{native_experiment, ThreadBackend};
 use dead_threads::module::report::ScenarioOutcome;
-use haiku_sys::device::{DeadEntry, DeadThreadsDevice, JoinOrder, DEVICE_PATH};
+use haiku_sys::device::{DeadEntry, DeadThreadsDevice, JoinOrder};
 use haiku_sys::thread::{self, Thread};
 use haiku_sys::{status_t, thread_id, Status};
-
-/// The tests look at the whole team's dead list: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Opens the device on Haiku; elsewhere prints why the test is skipped.
-fn device(test: &str) -> Option<(DeadThreadsDevice, MutexGuard<'static, ()>)> {
-    if !cfg!(target_os = "haiku") {
-        eprintln!("SKIPPED {test}: needs Haiku with the dead_threads module ({DEVICE_PATH})");
-        return None;
-    }
-    let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let device = DeadThreadsDevice::open().unwrap_or_else(|s| {
-        panic!(
-            "cannot open {DEVICE_PATH}: {s}. Install the module (see \
-             kernel-patch/module/README.md) and run the tests as root."
-        )
-    });
-    Some((device, guard))
-}
-
-fn snapshot_settings() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    // tests/haiku_device_model.rs checks the same files.
-    settings.set_prepend_module_to_snapshot(false);
-    settings
-}
 
 /// Native threads from haiku-sys, dead list from the device.
 struct HaikuThreads<'a> {
@@ -100,11 +80,8 @@ fn native(test: &str, threads: u32) {
     };
     let outcome = native_experiment(&mut backend, threads, 256, Duration::from_secs(30))
         .unwrap_or_else(|e| panic!("{test}: {e}"));
-    snapshot_settings().bind(|| {
-        insta::assert_snapshot!(
-            format!("haiku_device__native_{threads}"),
-            outcome.to_string()
-        );
+    snapshots::settings().bind(|| {
+        insta::assert_snapshot!(native_snapshot(threads), outcome.to_string());
     });
 }
 
@@ -149,7 +126,7 @@ fn scenario(test: &str, order: JoinOrder) {
         return;
     };
     let report = device
-        .run_kernel_scenario(1000, order, None)
+        .run_kernel_scenario(SCENARIO_THREADS, order, None)
         .unwrap_or_else(|s| panic!("{test}: the kernel scenario failed: {s}"));
     eprintln!(
         "{test}: team {} seed {:#x}: spawn {:?}, exit {:?}, join {:?}; team entries \
@@ -164,11 +141,8 @@ fn scenario(test: &str, order: JoinOrder) {
         report.entries_after
     );
     let outcome = ScenarioOutcome::from_report(order.name(), &report);
-    snapshot_settings().bind(|| {
-        insta::assert_snapshot!(
-            format!("haiku_device__scenario_1000_{}", order.name()),
-            outcome.to_string()
-        );
+    snapshots::settings().bind(|| {
+        insta::assert_snapshot!(scenario_snapshot(order), outcome.to_string());
     });
 }
 
@@ -215,8 +189,8 @@ fn kernel_limit() {
     };
     let info = device.info().expect("DEAD_THREADS_GET_INFO");
     eprintln!("kernel_limit: {info:?}");
-    snapshot_settings().bind(|| {
-        insta::assert_snapshot!("haiku_device__limit", format!("limit: {}\n", info.limit));
+    snapshots::settings().bind(|| {
+        insta::assert_snapshot!(LIMIT_SNAPSHOT, render_limit(info.limit));
     });
 }
 

@@ -10,14 +10,18 @@
 //! This proves the Haiku tests are not vacuous; it does not claim that
 //! anything ran on Haiku.
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Duration;
 
+use common::device::{
+    native_snapshot, render_limit, scenario_snapshot, LIMIT_SNAPSHOT, SCENARIO_THREADS,
+};
+use common::snapshots::{self, added_lines, committed_body, unified_diff};
 use dead_threads::module::experiment::native_experiment;
 use dead_threads::module::model::{DeadListModel, LEGACY_LIMIT};
 use dead_threads::module::report::{NativeOutcome, ScenarioOutcome};
 use haiku_sys::device::{JoinOrder, Limit};
-use similar::{ChangeTag, TextDiff};
 
 const NATIVE: [u32; 4] = [33, 57, 1000, 10000];
 const ORDERS: [JoinOrder; 3] = [
@@ -32,43 +36,11 @@ fn native(model: &mut DeadListModel, threads: u32) -> NativeOutcome {
     native_experiment(model, threads, 256, Duration::from_secs(1)).expect("model experiment")
 }
 
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
-/// Body of a committed snapshot file (after insta's `---` header).
-fn snapshot_body(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(format!("{name}.snap"));
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let mut parts = text.splitn(3, "---\n");
-    let (_, _, body) = (parts.next(), parts.next(), parts.next());
-    body.unwrap_or_else(|| panic!("{} has no insta header", path.display()))
-        .to_owned()
-}
-
-/// Lines the actual output has instead of the snapshot's (`+` side of the
-/// diff insta would print).
-fn added_lines(expected: &str, actual: &str) -> Vec<String> {
-    TextDiff::from_lines(expected, actual)
-        .iter_all_changes()
-        .filter(|c| c.tag() == ChangeTag::Insert)
-        .map(|c| c.value().trim_end().to_owned())
-        .collect()
-}
-
 fn assert_diff_names_cause(name: &str, actual: &str, threads: u32) {
-    let expected = snapshot_body(name);
+    let expected = committed_body(name);
     let added = added_lines(&expected, actual);
     let lost = threads - LEGACY_LIMIT as u32;
-    let diff = TextDiff::from_lines(expected.as_str(), actual)
-        .unified_diff()
-        .header("snapshot", "legacy model")
-        .to_string();
+    let diff = unified_diff(&expected, actual, "legacy model");
     eprintln!("{name}, legacy model:\n{diff}");
     for line in [
         format!("dead_entries: {LEGACY_LIMIT}"),
@@ -93,11 +65,8 @@ fn assert_diff_names_cause(name: &str, actual: &str, threads: u32) {
 fn fixed_kernel_model_matches_native_snapshots() {
     for threads in NATIVE {
         let outcome = native(&mut DeadListModel::unlimited(), threads);
-        settings().bind(|| {
-            insta::assert_snapshot!(
-                format!("haiku_device__native_{threads}"),
-                outcome.to_string()
-            );
+        snapshots::settings().bind(|| {
+            insta::assert_snapshot!(native_snapshot(threads), outcome.to_string());
         });
     }
 }
@@ -107,24 +76,17 @@ fn legacy_model_fails_native_snapshots_naming_the_cause() {
     for threads in NATIVE {
         let outcome = native(&mut DeadListModel::legacy(), threads);
         assert_eq!(outcome.dead_entries, LEGACY_LIMIT as u32);
-        assert_diff_names_cause(
-            &format!("haiku_device__native_{threads}"),
-            &outcome.to_string(),
-            threads,
-        );
+        assert_diff_names_cause(&native_snapshot(threads), &outcome.to_string(), threads);
     }
 }
 
 #[test]
 fn fixed_kernel_model_matches_scenario_snapshots() {
     for order in ORDERS {
-        let report = DeadListModel::unlimited().kernel_scenario(1000, order);
+        let report = DeadListModel::unlimited().kernel_scenario(SCENARIO_THREADS, order);
         let outcome = ScenarioOutcome::from_report(order.name(), &report);
-        settings().bind(|| {
-            insta::assert_snapshot!(
-                format!("haiku_device__scenario_1000_{}", order.name()),
-                outcome.to_string()
-            );
+        snapshots::settings().bind(|| {
+            insta::assert_snapshot!(scenario_snapshot(order), outcome.to_string());
         });
     }
 }
@@ -132,21 +94,21 @@ fn fixed_kernel_model_matches_scenario_snapshots() {
 #[test]
 fn legacy_model_fails_scenario_snapshots_naming_the_cause() {
     for order in ORDERS {
-        let report = DeadListModel::legacy().kernel_scenario(1000, order);
+        let report = DeadListModel::legacy().kernel_scenario(SCENARIO_THREADS, order);
         let outcome = ScenarioOutcome::from_report(order.name(), &report);
         assert_diff_names_cause(
-            &format!("haiku_device__scenario_1000_{}", order.name()),
+            &scenario_snapshot(order),
             &outcome.to_string(),
-            1000,
+            SCENARIO_THREADS,
         );
     }
 }
 
 #[test]
 fn limit_snapshot_fails_on_legacy() {
-    let expected = snapshot_body("haiku_device__limit");
-    assert_eq!(expected, format!("limit: {}\n", Limit::Unlimited));
-    let legacy = format!("limit: {}\n", Limit::Entries(LEGACY_LIMIT as u32));
+    let expected = committed_body(LIMIT_SNAPSHOT);
+    assert_eq!(expected, render_limit(Limit::Unlimited));
+    let legacy = render_limit(Limit::Entries(LEGACY_LIMIT as u32));
     assert_eq!(
         added_lines(&expected, &legacy),
         vec!["limit: 32".to_owned()]

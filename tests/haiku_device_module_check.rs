@@ -6,25 +6,25 @@
 //! skipped. The checkout is never modified: broken variants of the module
 //! are written to a temporary directory.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
-use dead_threads::module::{check, default_module_dir, ABI_HEADER, DRIVER_SOURCE};
+use common::checkout::haiku_top;
+use dead_threads::module::{check, default_module_dir, CheckReport, ABI_HEADER, DRIVER_SOURCE};
 
-fn haiku_top(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("HAIKU_TOP").filter(|v| !v.is_empty()) {
-        Some(top) => Some(PathBuf::from(top)),
-        None => {
-            eprintln!("SKIPPED {test}: set HAIKU_TOP to a Haiku checkout to run it");
-            None
-        }
-    }
-}
-
-fn copy_module(to: &Path) {
+/// `module check` against `top` of a copy of the module (in a temporary
+/// directory) whose driver source is `edit(text)`.
+fn check_edited_driver(top: &Path, edit: impl FnOnce(&str) -> String) -> CheckReport {
+    let dir = tempfile::tempdir().expect("tempdir");
     for f in [DRIVER_SOURCE, ABI_HEADER] {
-        std::fs::copy(default_module_dir().join(f), to.join(f)).expect("copy the module");
+        std::fs::copy(default_module_dir().join(f), dir.path().join(f)).expect("copy the module");
     }
+    let driver = dir.path().join(DRIVER_SOURCE);
+    let text = std::fs::read_to_string(&driver).expect("read driver");
+    std::fs::write(&driver, edit(&text)).expect("write driver");
+    check(top, dir.path()).expect("module check could not run")
 }
 
 #[test]
@@ -51,13 +51,9 @@ fn a_warning_fails_the_check() {
     let Some(top) = haiku_top("a_warning_fails_the_check") else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy_module(dir.path());
-    let driver = dir.path().join(DRIVER_SOURCE);
-    let mut text = std::fs::read_to_string(&driver).expect("read driver");
-    text.push_str("\n\nstatic int\nunused_helper()\n{\n\treturn 0;\n}\n");
-    std::fs::write(&driver, text).expect("write driver");
-    let report = check(&top, dir.path()).expect("module check could not run");
+    let report = check_edited_driver(&top, |text| {
+        format!("{text}\n\nstatic int\nunused_helper()\n{{\n\treturn 0;\n}}\n")
+    });
     let driver_unit = &report.units[0];
     assert!(driver_unit.result.ok, "{}", driver_unit.result.stderr);
     assert!(!driver_unit.clean, "an unused function must fail the check");
@@ -69,19 +65,16 @@ fn a_kernel_field_that_is_gone_fails_the_check() {
     let Some(top) = haiku_top("a_kernel_field_that_is_gone_fails_the_check") else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy_module(dir.path());
-    let driver = dir.path().join(DRIVER_SOURCE);
-    let text = std::fs::read_to_string(&driver).expect("read driver");
     // A module that reads a field no tree has must not compile.
-    let broken = text.replacen(
-        "\tuint32 count = 0;\n",
-        "\tuint32 count = team->dead_threads_entries_gone;\n",
-        1,
-    );
-    assert_ne!(broken, text, "the driver changed: update this test");
-    std::fs::write(&driver, broken).expect("write driver");
-    let report = check(&top, dir.path()).expect("module check could not run");
+    let report = check_edited_driver(&top, |text| {
+        let broken = text.replacen(
+            "\tuint32 count = 0;\n",
+            "\tuint32 count = team->dead_threads_entries_gone;\n",
+            1,
+        );
+        assert_ne!(broken, text, "the driver changed: update this test");
+        broken
+    });
     assert!(!report.units[0].result.ok);
     assert!(report.units[0]
         .result

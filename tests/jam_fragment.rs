@@ -2,6 +2,9 @@
 //! fixed synthetic paths (`/src/haiku`, `/src/dead-threads`), so the
 //! snapshots show exactly what a user's files and commands look like.
 
+mod common;
+
+use common::jam_tree::MODULE_JAMFILE;
 use dead_threads::cross;
 use dead_threads::image;
 use dead_threads::jam::build_dir::BuildDir;
@@ -9,8 +12,6 @@ use dead_threads::jam::fragment::{self, Layout};
 use dead_threads::jam::user_config::{self, OurLine};
 use dead_threads::qemu::{command_line, shell_line, Accel, QemuConfig};
 use std::path::{Path, PathBuf};
-
-const MODULE_JAMFILE: &str = "SubDir HAIKU_TOP src add-ons kernel drivers misc dead_threads ;\n\nUsePrivateKernelHeaders ;\n\nKernelAddon <driver>dead_threads :\n\tdead_threads.cpp\n\t;\n";
 
 fn layout() -> Layout {
     Layout {

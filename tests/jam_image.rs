@@ -3,56 +3,26 @@
 //! failure, the image path on success. One test per binary, because it sets
 //! an environment variable.
 
-use dead_threads::image::{build_image, log_path};
-use dead_threads::jam::build_dir::BuildDir;
-use dead_threads::jam::fragment::Layout;
-use dead_threads::jam::{apply_install, plan_install};
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+mod common;
 
-fn script(path: &Path, body: &str) {
-    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
+use common::jam_tree::{write_script, JamTree};
+use dead_threads::image::{build_image, log_path};
 
 #[test]
 fn image_runs_jam_logs_and_reports() {
-    let dir = tempfile::tempdir().unwrap();
-    let haiku = dir.path().join("haiku");
-    let build = haiku.join("generated");
-    let repo = dir.path().join("repo");
-    for d in [
-        haiku.join("build/jam"),
-        build.join("build"),
-        repo.join("kernel-patch/module"),
-    ] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    std::fs::write(haiku.join("Jamrules"), "").unwrap();
-    std::fs::write(
-        build.join("build/BuildConfig"),
-        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
-    )
-    .unwrap();
-    std::fs::write(
-        repo.join("kernel-patch/module/Jamfile"),
-        "SubDir HAIKU_TOP src add-ons kernel drivers misc dead_threads ;\nKernelAddon <driver>dead_threads : dead_threads.cpp ;\n",
-    )
-    .unwrap();
-    let layout = Layout {
-        repo,
-        build: BuildDir::open(&build).unwrap(),
-    };
-    let fake = dir.path().join("fake-jam");
+    let t = JamTree::new();
+    let build = &t.build;
+    let layout = t.layout();
+    let fake = t.path().join("fake-jam");
     std::env::set_var(dead_threads::jam::command::JAM_ENV, &fake);
 
     // Not installed: says what to do first, runs nothing.
-    script(&fake, "touch ran; exit 0\n");
+    write_script(&fake, "touch ran; exit 0\n");
     let err = build_image(&layout, 3).unwrap_err().to_string();
     assert!(err.contains("jam install"), "{err}");
     assert!(!build.join("ran").exists());
 
-    apply_install(&plan_install(&haiku, &layout).unwrap()).unwrap();
+    t.install();
 
     // A failing build: the lines that matter, with context, and the log.
     let mut body = String::from("echo \"$@\" > args\n");
@@ -70,7 +40,7 @@ fn image_runs_jam_logs_and_reports() {
         "echo '...skipped haiku-dead-threads.image for lack of <driver>dead_threads...'\n",
     );
     body.push_str("exit 1\n");
-    script(&fake, &body);
+    write_script(&fake, &body);
     let err = format!("{:#}", build_image(&layout, 3).unwrap_err());
     assert_eq!(
         std::fs::read_to_string(build.join("args")).unwrap().trim(),
@@ -96,7 +66,7 @@ fn image_runs_jam_logs_and_reports() {
     assert!(log.contains("file199.o") && log.contains("thread_death_entry"));
 
     // A successful build returns the image.
-    script(
+    write_script(
         &fake,
         "echo 'BuildHaikuImage haiku-dead-threads.image'\ntouch haiku-dead-threads.image\n",
     );
@@ -105,7 +75,7 @@ fn image_runs_jam_logs_and_reports() {
 
     // Success without the image is an error, not a silent pass.
     std::fs::remove_file(&image).unwrap();
-    script(&fake, "exit 0\n");
+    write_script(&fake, "exit 0\n");
     let err = build_image(&layout, 3).unwrap_err().to_string();
     assert!(err.contains("does not exist"), "{err}");
 }

@@ -1,72 +1,18 @@
 //! `jam install` / `jam uninstall` on a synthetic tree: exact round trips,
 //! idempotence, user content kept, unsafe files refused untouched.
 //!
-//! The tree is written here: a `Jamrules` and `build/jam/` (all the checkout
+//! The tree (`common::jam_tree`): a `Jamrules` and `build/jam/` (all the checkout
 //! check looks for), a build directory with a one-line `build/BuildConfig`,
 //! and a repository with a module Jamfile of the shape the real one has.
 
+mod common;
+
+use common::jam_tree::{write_build_dir, JamTree};
 use dead_threads::jam::build_dir::BuildDir;
 use dead_threads::jam::fragment::{Layout, OWNER_MARKER};
 use dead_threads::jam::user_config::{Change, MARKER};
-use dead_threads::jam::{self, apply_install, apply_uninstall, plan_install, plan_uninstall};
-use std::path::{Path, PathBuf};
-
-struct Tree {
-    _dir: tempfile::TempDir,
-    haiku: PathBuf,
-    build: PathBuf,
-    repo: PathBuf,
-}
-
-const MODULE_JAMFILE: &str = "SubDir HAIKU_TOP src add-ons kernel drivers misc dead_threads ;\n\nUsePrivateKernelHeaders ;\n\nKernelAddon <driver>dead_threads :\n\tdead_threads.cpp\n\t;\n";
-
-fn tree() -> Tree {
-    let dir = tempfile::tempdir().unwrap();
-    let haiku = dir.path().join("haiku");
-    let build = haiku.join("generated.x86_64");
-    let repo = dir.path().join("dead-threads");
-    std::fs::create_dir_all(haiku.join("build/jam")).unwrap();
-    std::fs::write(haiku.join("Jamrules"), "# synthetic\n").unwrap();
-    std::fs::create_dir_all(build.join("build")).unwrap();
-    std::fs::write(
-        build.join("build/BuildConfig"),
-        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(repo.join("kernel-patch/module")).unwrap();
-    std::fs::write(repo.join("kernel-patch/module/Jamfile"), MODULE_JAMFILE).unwrap();
-    Tree {
-        _dir: dir,
-        haiku,
-        build,
-        repo,
-    }
-}
-
-impl Tree {
-    fn layout(&self) -> Layout {
-        Layout {
-            repo: self.repo.clone(),
-            build: BuildDir::find(&self.haiku, None).unwrap(),
-        }
-    }
-    fn ubc(&self) -> PathBuf {
-        self.haiku.join("build/jam/UserBuildConfig")
-    }
-    fn install(&self) -> Change {
-        let plan = plan_install(&self.haiku, &self.layout()).unwrap();
-        apply_install(&plan).unwrap();
-        plan.change
-    }
-    fn uninstall(&self) -> Change {
-        let plan = plan_uninstall(&self.haiku).unwrap();
-        apply_uninstall(&plan).unwrap();
-        plan.change
-    }
-    fn stage(&self) -> PathBuf {
-        self.build.join("dead_threads")
-    }
-}
+use dead_threads::jam::{self, apply_install, plan_install, plan_uninstall};
+use std::path::Path;
 
 fn read(p: &Path) -> Option<Vec<u8>> {
     std::fs::read(p).ok()
@@ -74,13 +20,13 @@ fn read(p: &Path) -> Option<Vec<u8>> {
 
 #[test]
 fn finds_the_only_configured_build_dir() {
-    let t = tree();
+    let t = JamTree::new();
     assert_eq!(t.layout().build.path, t.build);
 }
 
 #[test]
 fn without_user_build_config_install_creates_and_uninstall_deletes() {
-    let t = tree();
+    let t = JamTree::new();
     assert_eq!(t.install(), Change::Created);
     let text = std::fs::read_to_string(t.ubc()).unwrap();
     assert_eq!(text.lines().count(), 1);
@@ -106,7 +52,7 @@ fn round_trip_is_exact_and_install_is_idempotent() {
         "",
         "rule UserBuildConfigRulePostBuildTargets\n{\n\tEcho \"built\" ;\n}\n\n\n",
     ] {
-        let t = tree();
+        let t = JamTree::new();
         std::fs::write(t.ubc(), original).unwrap();
         assert_eq!(t.install(), Change::Appended, "{original:?}");
         let installed = read(&t.ubc()).unwrap();
@@ -125,7 +71,7 @@ fn round_trip_is_exact_and_install_is_idempotent() {
 
 #[test]
 fn user_lines_added_after_install_are_kept() {
-    let t = tree();
+    let t = JamTree::new();
     std::fs::write(t.ubc(), "A = 1 ;\n").unwrap();
     t.install();
     let mut text = std::fs::read_to_string(t.ubc()).unwrap();
@@ -140,7 +86,7 @@ fn user_lines_added_after_install_are_kept() {
 
 #[test]
 fn a_created_file_with_user_content_is_kept_on_uninstall() {
-    let t = tree();
+    let t = JamTree::new();
     t.install();
     let mut text = std::fs::read_to_string(t.ubc()).unwrap();
     text.push_str("B = 2 ;\n");
@@ -151,16 +97,11 @@ fn a_created_file_with_user_content_is_kept_on_uninstall() {
 
 #[test]
 fn another_build_dir_replaces_the_line_in_place() {
-    let t = tree();
+    let t = JamTree::new();
     std::fs::write(t.ubc(), "A = 1 ;\n").unwrap();
     t.install();
     let other = t.haiku.join("generated");
-    std::fs::create_dir_all(other.join("build")).unwrap();
-    std::fs::write(
-        other.join("build/BuildConfig"),
-        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
-    )
-    .unwrap();
+    write_build_dir(&other);
     let layout = Layout {
         repo: t.repo.clone(),
         build: BuildDir::open(&other).unwrap(),
@@ -192,7 +133,7 @@ fn unsafe_files_are_refused_and_left_alone() {
         ),
     ];
     for (what, bytes) in cases {
-        let t = tree();
+        let t = JamTree::new();
         std::fs::write(t.ubc(), &bytes).unwrap();
         let err = plan_install(&t.haiku, &t.layout()).unwrap_err();
         let msg = format!("{err:#}");
@@ -204,7 +145,7 @@ fn unsafe_files_are_refused_and_left_alone() {
 
 #[test]
 fn two_marked_lines_are_refused_by_uninstall() {
-    let t = tree();
+    let t = JamTree::new();
     t.install();
     let text = std::fs::read_to_string(t.ubc()).unwrap();
     let doubled = format!("{text}{text}");
@@ -216,7 +157,7 @@ fn two_marked_lines_are_refused_by_uninstall() {
 
 #[test]
 fn a_foreign_stage_directory_is_not_taken_over() {
-    let t = tree();
+    let t = JamTree::new();
     std::fs::create_dir_all(t.stage()).unwrap();
     std::fs::write(t.stage().join("notes.txt"), "mine").unwrap();
     let err = format!("{:#}", plan_install(&t.haiku, &t.layout()).unwrap_err());
@@ -226,7 +167,7 @@ fn a_foreign_stage_directory_is_not_taken_over() {
 
 #[test]
 fn uninstall_keeps_a_stage_directory_without_our_marker() {
-    let t = tree();
+    let t = JamTree::new();
     t.install();
     std::fs::remove_file(t.stage().join(OWNER_MARKER)).unwrap();
     t.uninstall();
@@ -236,7 +177,7 @@ fn uninstall_keeps_a_stage_directory_without_our_marker() {
 
 #[test]
 fn not_a_checkout_is_refused() {
-    let t = tree();
+    let t = JamTree::new();
     let err = format!("{:#}", plan_uninstall(&t.repo).unwrap_err());
     assert!(err.contains("is not a Haiku checkout"), "{err}");
     assert!(jam::check_checkout(&t.haiku).is_ok());
@@ -244,17 +185,16 @@ fn not_a_checkout_is_refused() {
 
 #[test]
 fn round_trip_over_haikus_own_user_build_config_examples() {
-    let Some(top) = std::env::var_os("HAIKU_TOP") else {
-        eprintln!(
-            "skipped: HAIKU_TOP is not set (point it at a Haiku checkout to run this T1 test)"
-        );
+    let Some(top) =
+        common::checkout::haiku_top("round_trip_over_haikus_own_user_build_config_examples")
+    else {
         return;
     };
     // Haiku's UserBuildConfig.sample and .ReadMe as a user's UserBuildConfig
     // (copied into the synthetic tree; HAIKU_TOP is only read).
     for name in ["UserBuildConfig.sample", "UserBuildConfig.ReadMe"] {
-        let original = std::fs::read(Path::new(&top).join("build/jam").join(name)).unwrap();
-        let t = tree();
+        let original = std::fs::read(top.join("build/jam").join(name)).unwrap();
+        let t = JamTree::new();
         std::fs::write(t.ubc(), &original).unwrap();
         assert_eq!(t.install(), Change::Appended, "{name}");
         assert_eq!(t.install(), Change::Unchanged, "{name}");
@@ -265,7 +205,7 @@ fn round_trip_over_haikus_own_user_build_config_examples() {
 
 #[test]
 fn a_symlinked_user_build_config_stays_a_symlink() {
-    let t = tree();
+    let t = JamTree::new();
     let elsewhere = t.repo.join("my-UserBuildConfig");
     std::fs::write(&elsewhere, "A = 1 ;\n").unwrap();
     std::os::unix::fs::symlink(&elsewhere, t.ubc()).unwrap();

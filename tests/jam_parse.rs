@@ -10,13 +10,14 @@
 //! arguments we mean. It does not build anything (no Haiku jam, no image).
 //! Skipped with a message when no jam 2.x is installed (`apt-get install jam`).
 
-use dead_threads::jam::build_dir::BuildDir;
-use dead_threads::jam::fragment::Layout;
-use dead_threads::jam::{apply_install, apply_uninstall, plan_install, plan_uninstall};
+mod common;
+
+use common::jam_tree::JamTree;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn perforce_jam() -> Option<PathBuf> {
+/// Debian's Perforce jam, or `None` after saying that `test` is skipped.
+fn perforce_jam(test: &str) -> Option<PathBuf> {
     for candidate in ["jam.perforce", "jam"] {
         let Ok(out) = Command::new(candidate).arg("-v").output() else {
             continue;
@@ -26,10 +27,9 @@ fn perforce_jam() -> Option<PathBuf> {
             return Some(PathBuf::from(candidate));
         }
     }
+    eprintln!("SKIPPED {test}: no jam 2.x interpreter in PATH (apt-get install jam)");
     None
 }
-
-const MODULE_JAMFILE: &str = "SubDir HAIKU_TOP src add-ons kernel drivers misc dead_threads ;\n\nUsePrivateKernelHeaders ;\n\nKernelAddon <driver>dead_threads :\n\tdead_threads.cpp\n\t;\n";
 
 /// Stubs for the Haiku rules the fragment and the module Jamfile call, and a
 /// stand-in for ExecuteDeferredSubIncludes.
@@ -73,48 +73,26 @@ fn run_jam(jam: &Path, dir: &Path, ubc: &Path, profile: &str) -> String {
 
 #[test]
 fn jam_reads_the_installed_configuration() {
-    let Some(jam) = perforce_jam() else {
-        eprintln!("skipped: no jam 2.x interpreter in PATH (apt-get install jam)");
+    let Some(jam) = perforce_jam("jam_reads_the_installed_configuration") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let haiku = dir.path().join("haiku");
-    let build = haiku.join("generated");
-    let repo = dir.path().join("repo");
-    let harness = dir.path().join("harness");
-    for d in [
-        haiku.join("build/jam"),
-        build.join("build"),
-        repo.join("kernel-patch/module"),
-        harness.clone(),
-    ] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    std::fs::write(haiku.join("Jamrules"), "").unwrap();
-    std::fs::write(
-        build.join("build/BuildConfig"),
-        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
-    )
-    .unwrap();
-    std::fs::write(repo.join("kernel-patch/module/Jamfile"), MODULE_JAMFILE).unwrap();
-    let ubc = haiku.join("build/jam/UserBuildConfig");
+    let t = JamTree::new();
+    let harness = t.path().join("harness");
+    std::fs::create_dir(&harness).unwrap();
+    let ubc = t.ubc();
     let user =
         "# mine\nEcho \"user content read\" ;\nrule UserBuildConfigRulePreImage { Echo pre ; }\n";
     std::fs::write(&ubc, user).unwrap();
 
-    let layout = Layout {
-        repo: repo.clone(),
-        build: BuildDir::open(&build).unwrap(),
-    };
-    apply_install(&plan_install(&haiku, &layout).unwrap()).unwrap();
+    t.install();
 
     let out = run_jam(&jam, &harness, &ubc, "minimum-dead-threads");
-    let stage = build.join("dead_threads");
+    let stage = t.stage();
     let expect = [
         "user content read".to_string(),
         format!(
             "DefineBuildProfile minimum-dead-threads : image : {}",
-            build.join("haiku-dead-threads.image").display()
+            t.build.join("haiku-dead-threads.image").display()
         ),
         "DeferredSubInclude DEAD_THREADS_TOP src add-ons kernel drivers misc dead_threads".into(),
         "AddDriversToHaikuImage misc : <driver>dead_threads".into(),
@@ -134,7 +112,7 @@ fn jam_reads_the_installed_configuration() {
         ),
         format!(
             "SEARCH_SOURCE {}/kernel-patch/module {}/jam/src/add-ons/kernel/drivers/misc/dead_threads",
-            repo.display(),
+            t.repo.display(),
             stage.display()
         ),
     ];
@@ -179,7 +157,7 @@ fn jam_reads_the_installed_configuration() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("HAIKU_IMAGE_SIZE 2000"));
 
     // Uninstalled: jam reads exactly the user's file again.
-    apply_uninstall(&plan_uninstall(&haiku).unwrap()).unwrap();
+    t.uninstall();
     assert_eq!(std::fs::read_to_string(&ubc).unwrap(), user);
     let out = run_jam(&jam, &harness, &ubc, "minimum-dead-threads");
     assert!(out.contains("user content read"));
@@ -188,42 +166,24 @@ fn jam_reads_the_installed_configuration() {
 
 #[test]
 fn jam_reroots_this_repositorys_module_jamfile() {
-    let Some(jam) = perforce_jam() else {
-        eprintln!("skipped: no jam 2.x interpreter in PATH (apt-get install jam)");
+    let Some(jam) = perforce_jam("jam_reroots_this_repositorys_module_jamfile") else {
         return;
     };
     // kernel-patch/module/Jamfile as committed (helper d's module), in a
     // synthetic tree; rules the stubs do not define only give jam warnings.
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernel-patch/module/Jamfile");
-    let dir = tempfile::tempdir().unwrap();
-    let haiku = dir.path().join("haiku");
-    let build = haiku.join("generated");
-    let repo = dir.path().join("repo");
-    let harness = dir.path().join("harness");
-    for d in [
-        haiku.join("build/jam"),
-        build.join("build"),
-        repo.join("kernel-patch/module"),
-        harness.clone(),
-    ] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    std::fs::write(haiku.join("Jamrules"), "").unwrap();
-    std::fs::write(
-        build.join("build/BuildConfig"),
-        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
-    )
-    .unwrap();
-    std::fs::copy(&real, repo.join("kernel-patch/module/Jamfile")).unwrap();
-    let layout = Layout {
-        repo: repo.clone(),
-        build: BuildDir::open(&build).unwrap(),
-    };
-    apply_install(&plan_install(&haiku, &layout).unwrap()).unwrap();
-    let ubc = haiku.join("build/jam/UserBuildConfig");
+    let t = JamTree::new();
+    let harness = t.path().join("harness");
+    std::fs::create_dir(&harness).unwrap();
+    std::fs::copy(&real, t.repo.join("kernel-patch/module/Jamfile")).unwrap();
+    t.install();
+    let ubc = t.ubc();
     let out = run_jam(&jam, &harness, &ubc, "minimum-dead-threads");
-    let module = dead_threads::jam::fragment::read_module_jamfile(&repo).unwrap();
-    let subdir = build.join("dead_threads/jam").join(module.tokens.join("/"));
+    let module = dead_threads::jam::fragment::read_module_jamfile(&t.repo).unwrap();
+    let subdir = t
+        .build
+        .join("dead_threads/jam")
+        .join(module.tokens.join("/"));
     assert!(
         out.lines()
             .any(|l| l.trim() == format!("SUBDIR {}", subdir.display())),
@@ -232,7 +192,7 @@ fn jam_reroots_this_repositorys_module_jamfile() {
     assert!(
         out.lines().any(|l| l.trim().starts_with(&format!(
             "SEARCH_SOURCE {}/kernel-patch/module ",
-            repo.display()
+            t.repo.display()
         ))),
         "{out}"
     );

@@ -1,23 +1,16 @@
 //! T1 tests of the compile-check engine against a real Haiku checkout
 //! (`HAIKU_TOP`). Skipped, with a message, when `HAIKU_TOP` is unset.
 
-use std::path::PathBuf;
+mod common;
 
+use common::checkout::haiku_top;
 use dead_threads::haiku_cc::{self, CompileOptions, Profile};
-
-fn haiku_top() -> Option<PathBuf> {
-    match std::env::var_os("HAIKU_TOP") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!("SKIPPED: HAIKU_TOP is not set (point it at a haiku/haiku checkout)");
-            None
-        }
-    }
-}
 
 #[test]
 fn kernel_thread_and_team_compile() {
-    let Some(top) = haiku_top() else { return };
+    let Some(top) = haiku_top("kernel_thread_and_team_compile") else {
+        return;
+    };
     let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
     for tu in ["thread.cpp", "team.cpp"] {
         let src = top.join("src/system/kernel").join(tu);
@@ -37,7 +30,9 @@ fn kernel_thread_and_team_compile() {
 
 #[test]
 fn libroot_pthread_compiles_in_userland_profile() {
-    let Some(top) = haiku_top() else { return };
+    let Some(top) = haiku_top("libroot_pthread_compiles_in_userland_profile") else {
+        return;
+    };
     let src = top.join("src/system/libroot/posix/pthread/pthread.cpp");
     let r = haiku_cc::compile(&top, Profile::Userland, &src, &[]).unwrap();
     assert!(r.ok, "pthread.cpp failed:\n{}", r.stderr);
@@ -45,7 +40,9 @@ fn libroot_pthread_compiles_in_userland_profile() {
 
 #[test]
 fn a_wrong_kernel_source_fails_with_diagnostics() {
-    let Some(top) = haiku_top() else { return };
+    let Some(top) = haiku_top("a_wrong_kernel_source_fails_with_diagnostics") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("bad.cpp");
     // Uses the real kernel headers, then a field Thread does not have.

@@ -2,10 +2,13 @@
 //! here: only the few lines the detector and the fixture patches need, no
 //! Haiku text). Run on any host; git must be installed.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::git::{commit_all, git_in};
 use dead_threads::patch::{self, state::PatchState, tree::FileOps, Plan, RealFs, Series, Tree};
 
 const HEADER: &str = "headers/private/kernel/thread_types.h";
@@ -109,27 +112,9 @@ fn write_tree(files: &[(&str, String)], git: bool) -> Fixture {
         std::fs::write(p, text).unwrap();
     }
     if git {
-        git_in(&root, &["init", "-q"]);
-        git_in(&root, &["add", "-A"]);
-        git_in(&root, &["commit", "-q", "-m", "fixture"]);
+        commit_all(&root, "fixture");
     }
     Fixture { _dir: dir, root }
-}
-
-fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@invalid"])
-        .args(args)
-        .output()
-        .expect("git must be installed for these tests");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Every file of the tree except .git, as bytes.

@@ -6,22 +6,16 @@
 //!
 //! `DEAD_THREADS_EXPECT_BASE`, when set, is the base `status` must report.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use common::checkout::{copy_parts, haiku_top};
+use common::git::{commit_all, git_in};
 use dead_threads::haiku_cc;
 use dead_threads::patch::{self, check::Verdict, Plan, RealFs, Series, Tree};
-
-fn haiku_top() -> Option<PathBuf> {
-    match std::env::var_os("HAIKU_TOP") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!("SKIPPED: HAIKU_TOP is not set (point it at a haiku/haiku checkout)");
-            None
-        }
-    }
-}
 
 /// kernel-patch/series.toml, or `$DEAD_THREADS_SERIES` (as the CLI).
 fn real_series() -> Series {
@@ -31,52 +25,21 @@ fn real_series() -> Series {
 /// Copies headers/, build/, src/system/kernel/ and the directory of every
 /// file the series refers to.
 fn copy_subset(top: &Path, to: &Path, series: &Series) {
-    let mut dirs: std::collections::BTreeSet<String> = ["headers", "build", "src/system/kernel"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let mut parts = vec![
+        "headers".to_owned(),
+        "build".to_owned(),
+        "src/system/kernel".to_owned(),
+    ];
     for f in patch::state::files_of(series) {
         if !f.starts_with("headers/") && !f.starts_with("build/") {
             if let Some(parent) = Path::new(&f).parent() {
                 if top.join(parent).is_dir() {
-                    dirs.insert(parent.display().to_string());
+                    parts.push(parent.display().to_string());
                 }
             }
         }
     }
-    // Parents first; skip directories inside one already copied.
-    let mut copied: Vec<String> = Vec::new();
-    for d in &dirs {
-        if copied.iter().any(|c| d.starts_with(&format!("{c}/"))) {
-            continue;
-        }
-        copied.push(d.clone());
-        let dst = to.join(d);
-        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
-        let st = Command::new("cp")
-            .arg("-a")
-            .arg(top.join(d))
-            .arg(&dst)
-            .status()
-            .unwrap();
-        assert!(st.success(), "copying {d}");
-    }
-}
-
-fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@invalid"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    copy_parts(top, to, parts);
 }
 
 fn read_files(root: &Path, files: &[String]) -> BTreeMap<String, Option<Vec<u8>>> {
@@ -107,7 +70,9 @@ fn grep_tree(root: &Path, needle: &str) -> Vec<String> {
 
 #[test]
 fn t1_status_of_haiku_top() {
-    let Some(top) = haiku_top() else { return };
+    let Some(top) = haiku_top("t1_status_of_haiku_top") else {
+        return;
+    };
     let tree = Tree::open(&top).unwrap();
     let st = match patch::status(&tree, &real_series()) {
         Ok(st) => st,
@@ -122,15 +87,15 @@ fn t1_status_of_haiku_top() {
 
 #[test]
 fn t1_apply_check_revert_on_a_copy() {
-    let Some(top) = haiku_top() else { return };
+    let Some(top) = haiku_top("t1_apply_check_revert_on_a_copy") else {
+        return;
+    };
     let series = real_series();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("haiku");
     copy_subset(&top, &root, &series);
     // A git checkout of the copy, so that apply's git checks run too.
-    git_in(&root, &["init", "-q"]);
-    git_in(&root, &["add", "-A"]);
-    git_in(&root, &["commit", "-q", "-m", "copy of HAIKU_TOP"]);
+    commit_all(&root, "copy of HAIKU_TOP");
     let tree = Tree::open(&root).unwrap();
     let mut st = patch::status(&tree, &series).unwrap();
     eprintln!("base {} at {}", st.base, top.display());
@@ -228,13 +193,16 @@ fn t1_apply_check_revert_on_a_copy() {
 /// environment, not the patch.
 #[test]
 fn t1_check_blames_patch_or_environment() {
-    let Some(top) = haiku_top() else { return };
+    let Some(top) = haiku_top("t1_check_blames_patch_or_environment") else {
+        return;
+    };
     let real = real_series();
     let tree = Tree::open(&top).unwrap();
     let st = patch::status(&tree, &real).unwrap();
     if st.base != "legacy-limited" || st.applied != 0 {
         eprintln!(
-            "SKIPPED: needs an unpatched legacy-limited tree (HAIKU_TOP is {})",
+            "SKIPPED t1_check_blames_patch_or_environment: needs an unpatched \
+             legacy-limited tree (HAIKU_TOP is {})",
             st.base
         );
         return;

@@ -4,8 +4,12 @@
 //! with a message when it is unset). Neither writes anything: the tests
 //! compare the checkout's state before and after.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
+
+use common::jam_tree::write_checkout;
 
 fn snapshot_state(haiku: &Path) -> Vec<(String, Option<Vec<u8>>)> {
     let mut state = Vec::new();
@@ -72,13 +76,18 @@ fn assert_complete_plan(text: &str) {
     }
 }
 
+/// A synthetic checkout (no build directory) with a user's UserBuildConfig.
+fn synthetic_checkout() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_checkout(dir.path());
+    std::fs::write(dir.path().join("build/jam/UserBuildConfig"), "A = 1 ;\n").unwrap();
+    dir
+}
+
 #[test]
 fn dry_run_on_a_synthetic_tree_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = synthetic_checkout();
     let haiku = dir.path();
-    std::fs::create_dir_all(haiku.join("build/jam")).unwrap();
-    std::fs::write(haiku.join("Jamrules"), "# synthetic\n").unwrap();
-    std::fs::write(haiku.join("build/jam/UserBuildConfig"), "A = 1 ;\n").unwrap();
     let before = snapshot_state(haiku);
     let (ok, out, err) = dry_run(haiku);
     assert!(ok, "{out}\n{err}");
@@ -99,13 +108,10 @@ fn dry_run_refuses_what_is_not_a_checkout() {
 
 #[test]
 fn dry_run_against_haiku_top() {
-    let Some(top) = std::env::var_os("HAIKU_TOP") else {
-        eprintln!(
-            "skipped: HAIKU_TOP is not set (point it at a Haiku checkout to run this T1 test)"
-        );
+    let Some(top) = common::checkout::haiku_top("dry_run_against_haiku_top") else {
         return;
     };
-    let haiku = Path::new(&top);
+    let haiku = top.as_path();
     let before = snapshot_state(haiku);
     let (ok, out, err) = dry_run(haiku);
     assert!(ok, "{out}\n{err}");
@@ -127,11 +133,8 @@ fn dry_run_against_haiku_top() {
 
 #[test]
 fn verify_without_prerequisites_stops_before_changing_anything() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = synthetic_checkout();
     let haiku = dir.path();
-    std::fs::create_dir_all(haiku.join("build/jam")).unwrap();
-    std::fs::write(haiku.join("Jamrules"), "# synthetic\n").unwrap();
-    std::fs::write(haiku.join("build/jam/UserBuildConfig"), "A = 1 ;\n").unwrap();
     let before = snapshot_state(haiku);
     let out = Command::new(env!("CARGO_BIN_EXE_dead-threads"))
         .args(["verify", "--kvm", "off", "--haiku"])

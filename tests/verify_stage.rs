@@ -2,40 +2,24 @@
 //! runner, snapshot files at their repository paths (so INSTA_WORKSPACE_ROOT
 //! can point at the guest directory), manifest.json and run-tests.sh.
 
+mod common;
+
+use common::jam_tree::JamTree;
 use dead_threads::cross::{self, Artifact};
-use dead_threads::jam::build_dir::BuildDir;
-use dead_threads::jam::fragment::Layout;
-use dead_threads::jam::{apply_install, plan_install};
 use guest_runner::manifest::Manifest;
 
 #[test]
 fn stage_guest_lays_out_the_image_directory() {
-    let dir = tempfile::tempdir().unwrap();
-    let haiku = dir.path().join("haiku");
-    let build = haiku.join("generated");
-    let repo = dir.path().join("repo");
-    let cargo_out = dir.path().join("target");
+    let t = JamTree::new();
+    let repo = &t.repo;
+    let cargo_out = t.path().join("target");
     for d in [
-        haiku.join("build/jam"),
-        build.join("build"),
-        repo.join("kernel-patch/module"),
         repo.join("tests/snapshots"),
         repo.join("target/debug/snapshots"),
         cargo_out.clone(),
     ] {
         std::fs::create_dir_all(d).unwrap();
     }
-    std::fs::write(haiku.join("Jamrules"), "").unwrap();
-    std::fs::write(
-        build.join("build/BuildConfig"),
-        "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
-    )
-    .unwrap();
-    std::fs::write(
-        repo.join("kernel-patch/module/Jamfile"),
-        "SubDir HAIKU_TOP src add-ons kernel drivers misc dead_threads ;\nKernelAddon <driver>dead_threads : dead_threads.cpp ;\n",
-    )
-    .unwrap();
     std::fs::write(
         repo.join("tests/snapshots/haiku_threads__n33.snap"),
         "---\ndead_entries: 33\n",
@@ -50,10 +34,7 @@ fn stage_guest_lays_out_the_image_directory() {
     std::fs::write(&exe, "ELF").unwrap();
     let runner = cargo_out.join("dead-threads-guest-runner");
     std::fs::write(&runner, "ELF").unwrap();
-    let layout = Layout {
-        repo: repo.clone(),
-        build: BuildDir::open(&build).unwrap(),
-    };
+    let layout = t.layout();
     let tests = vec![Artifact {
         name: "haiku_threads".into(),
         test: true,
@@ -66,7 +47,7 @@ fn stage_guest_lays_out_the_image_directory() {
         .to_string();
     assert!(err.contains("jam install"), "{err}");
 
-    apply_install(&plan_install(&haiku, &layout).unwrap()).unwrap();
+    t.install();
     let m = cross::stage_guest(&layout, &tests, &runner, 300).unwrap();
     let guest = layout.guest_dir();
     assert!(guest.join("bin/haiku_threads").is_file());

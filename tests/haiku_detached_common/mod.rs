@@ -160,14 +160,6 @@ pub fn joinable(kernel: &mut dyn DetachKernel) -> String {
     out
 }
 
-/// insta settings shared by both test crates: they check the same files
-/// (`tests/snapshots/haiku_detached__*.snap`).
-pub fn snapshot_settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
 /// Renders what must not depend on timing of a churn run.
 pub fn render_churn(out: &mut String, n: u32, r: &haiku_sys::device::ChurnReport) {
     let _ = writeln!(out, "- n: {n}");
