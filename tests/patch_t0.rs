@@ -336,6 +336,11 @@ fn dirty_target_file_is_refused_and_left_untouched() {
     std::fs::write(&team, &edited).unwrap();
     let before = snapshot_tree(&fx.root);
     let tree = Tree::open(&fx.root).unwrap();
+    // status says what apply will do: refuse, naming the file.
+    match patch::status(&tree, &s).unwrap().plan {
+        Plan::Refuse { reason } => assert!(reason.contains(TEAM), "{reason}"),
+        other => panic!("status promises {other:?} over a dirty file"),
+    }
     let e = patch::apply(&tree, &s, false, &RealFs).unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains(TEAM) && msg.contains("uncommitted"), "{msg}");
