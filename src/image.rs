@@ -110,7 +110,8 @@ pub fn build_image(layout: &Layout, jobs: usize) -> Result<PathBuf> {
     let build = &layout.build;
     if !layout.fragment_path().is_file() {
         bail!(
-            "the test image is not set up in {}: run `dead-threads jam install --haiku ...` first",
+            "the test image is not set up in {}: run `dead-threads jam install --haiku HAIKU_TOP --build-dir {}` first",
+            build.path.display(),
             build.path.display()
         );
     }
@@ -202,6 +203,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         repo: PathBuf::from(crate::jam::THIS_REPO),
         build,
     };
+    let install = format!(
+        "dead-threads jam install --haiku {} --build-dir {}",
+        std::path::absolute(&args.haiku)
+            .unwrap_or_else(|_| args.haiku.clone())
+            .display(),
+        layout.build.path.display()
+    );
     if args.dry_run {
         println!("{}", jam_command(&layout.build, jobs).shell_line());
         println!(
@@ -209,7 +217,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             layout.image_path().display(),
             log_path(&layout.build).display()
         );
+        if !layout.fragment_path().is_file() {
+            println!("note: the test image is not set up yet: run `{install}` first");
+        }
         return Ok(ExitCode::SUCCESS);
+    }
+    if !layout.fragment_path().is_file() {
+        bail!(
+            "the test image is not set up in {}: run `{install}` first",
+            layout.build.path.display()
+        );
     }
     let image = build_image(&layout, jobs)?;
     println!("image: {}", image.display());

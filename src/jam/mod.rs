@@ -266,6 +266,7 @@ pub fn describe_uninstall(plan: &UninstallPlan) -> String {
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.command {
         Command::Install(t) => {
+            check_checkout(&t.haiku)?;
             let build = BuildDir::find(&t.haiku, t.build_dir.as_deref())?;
             let layout = Layout {
                 repo: t.repo.clone(),
