@@ -27,8 +27,8 @@ use std::time::Duration;
 /// `dead-threads verify`
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The Haiku checkout (HAIKU_TOP).
-    #[arg(long, value_name = "DIR")]
+    /// The Haiku checkout (its top directory).
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
     pub haiku: PathBuf,
     /// The configured build directory [default: HAIKU_TOP/generated, or the
     /// only configured HAIKU_TOP/generated*].

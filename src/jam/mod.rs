@@ -39,16 +39,36 @@ pub enum Command {
     /// Add the test image to the checkout's jam build (idempotent).
     Install(Target),
     /// Remove exactly what `install` added.
-    Uninstall(Target),
+    Uninstall(UninstallArgs),
     /// Show whether and where it is installed.
-    Status(Target),
+    Status(StatusArgs),
+}
+
+/// `jam uninstall`: the line in UserBuildConfig names the generated
+/// directory, so no build directory is needed.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UninstallArgs {
+    /// The Haiku checkout (its top directory).
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
+    pub haiku: PathBuf,
+    /// Print what would change without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `jam status`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatusArgs {
+    /// The Haiku checkout (its top directory).
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
+    pub haiku: PathBuf,
 }
 
 /// Which checkout and build directory.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Target {
-    /// The Haiku checkout (HAIKU_TOP).
-    #[arg(long, value_name = "DIR")]
+    /// The Haiku checkout (its top directory).
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
     pub haiku: PathBuf,
     /// The configured build directory [default: HAIKU_TOP/generated, or the
     /// only configured HAIKU_TOP/generated*].

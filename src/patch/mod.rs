@@ -62,7 +62,7 @@ pub enum Command {
 #[derive(clap::Args, Debug)]
 pub struct CommonArgs {
     /// Top directory of the Haiku source tree (git checkout or plain tree).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
     pub haiku: PathBuf,
     /// The patch series manifest [default: $DEAD_THREADS_SERIES, else this
     /// source tree's kernel-patch/series.toml].
