@@ -151,9 +151,15 @@ pub fn plan_install(haiku_top: &Path, layout: &Layout) -> Result<InstallPlan> {
     let fragment_path = layout.fragment_path();
     let (new_content, change) = user_config::install(existing.as_deref(), &fragment_path)
         .with_context(|| format!("{}", user_config.display()))?;
+    // The line as it will stand in the file: an existing line keeps its
+    // "which created this file" note.
+    let created_file = match change {
+        Change::Created => true,
+        _ => user_config::installed(existing.as_deref())?.is_some_and(|l| l.created_file),
+    };
     let line = user_config::render(&user_config::OurLine {
         fragment: fragment_path,
-        created_file: change == Change::Created,
+        created_file,
     })?;
     Ok(InstallPlan {
         user_config,
@@ -344,4 +350,35 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_shows_the_line_as_it_stands_in_the_file() {
+        let t = tempfile::tempdir().unwrap();
+        let top = t.path();
+        std::fs::create_dir_all(top.join("build/jam")).unwrap();
+        std::fs::write(top.join("Jamrules"), "").unwrap();
+        let layout = Layout {
+            repo: PathBuf::from(THIS_REPO),
+            build: BuildDir {
+                path: top.join("generated"),
+                packaging_archs: vec!["x86_64".into()],
+                cc: None,
+            },
+        };
+        let first = plan_install(top, &layout).unwrap();
+        assert_eq!(first.change, Change::Created);
+        apply_install(&first).unwrap();
+        let written = std::fs::read_to_string(user_config_path(top)).unwrap();
+        assert_eq!(written, format!("{}\n", first.line));
+        let again = plan_install(top, &layout).unwrap();
+        assert_eq!(again.change, Change::Unchanged);
+        assert_eq!(again.line, first.line, "the dry run shows another line");
+        apply_uninstall(&plan_uninstall(top).unwrap()).unwrap();
+        assert!(!user_config_path(top).exists());
+    }
 }
