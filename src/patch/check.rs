@@ -310,9 +310,6 @@ pub fn run(c: &CommonArgs, series: &Series) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::from(r.exit_code))
         }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Ok(ExitCode::from(e.exit_code()))
-        }
+        Err(e) => Ok(super::report_error(&e, c.json)),
     }
 }

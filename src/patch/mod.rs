@@ -358,7 +358,7 @@ fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report_error(e: &PatchError, json: bool) -> ExitCode {
+pub(crate) fn report_error(e: &PatchError, json: bool) -> ExitCode {
     if json {
         let kind = match e {
             PatchError::Unrecognised(_) => "unrecognised",
