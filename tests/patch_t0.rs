@@ -511,6 +511,7 @@ fn cli_status_json_apply_and_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Looked for"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of the files it reads exists"));
 
     // A missing tree: exit 2, says what to pass.
     let out = bin()
