@@ -1079,7 +1079,7 @@ fn failed_test_named<'a>(tests: &'a mut [TestCase], diagnostic: &str) -> Option<
         .filter(|t| {
             diagnostic
                 .strip_prefix(t.name.as_str())
-                .is_some_and(|rest| rest.starts_with(':'))
+                .is_some_and(|rest| rest.starts_with(": "))
         })
         .max_by_key(|t| t.name.len())
 }
@@ -1332,12 +1332,13 @@ mod tests {
             "  # Subtest: conformance",
             "  1..3",
             "  not ok 1 keeps_33",
-            "  ok 2 keeps",
+            "  not ok 2 model",
             "  not ok 3 keeps_33_entries",
             "  # keeps_33_entries: assertion `left == right` failed",
             "  # keeps_33_entries:   left: 32",
             "  # keeps_33: panicked",
-            "  # libtest: 1 passed; 2 failed",
+            "  # model::inner: names no test of this list",
+            "  # libtest: 0 passed; 3 failed",
             "# conformance: exit status 101",
             "# conformance stderr: error: test failed",
             "not ok 1 conformance",
@@ -1362,6 +1363,7 @@ mod tests {
         );
         let cases = conformance.subtests.as_ref().unwrap();
         assert_eq!(cases.tests[0].diagnostics, ["keeps_33: panicked"]);
+        // `model` starts that line, but not followed by ": ".
         assert!(cases.tests[1].diagnostics.is_empty());
         assert_eq!(
             cases.tests[2].diagnostics,
@@ -1370,7 +1372,13 @@ mod tests {
                 "keeps_33_entries:   left: 32"
             ]
         );
-        assert_eq!(cases.diagnostics, ["libtest: 1 passed; 2 failed"]);
+        assert_eq!(
+            cases.diagnostics,
+            [
+                "model::inner: names no test of this list",
+                "libtest: 0 passed; 3 failed"
+            ]
+        );
         let module = &r.root.tests[1];
         assert!(module.diagnostics.is_empty());
         assert_eq!(
