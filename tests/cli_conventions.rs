@@ -1,5 +1,6 @@
-//! `dead-threads ... | head`: a closed stdout ends the process like any Unix
-//! tool (SIGPIPE), not with a Rust panic and exit status 101.
+//! Conventions every subcommand follows: a closed stdout (`dead-threads ...
+//! | head`) ends the process like any Unix tool (SIGPIPE), not with a Rust
+//! panic and exit status 101; `--haiku` falls back to `$HAIKU_TOP`.
 
 #![cfg(unix)]
 
@@ -38,4 +39,28 @@ fn closed_stdout_is_a_quiet_sigpipe() {
         out.status
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn haiku_top_stands_in_for_a_missing_haiku_option() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("build/jam")).unwrap();
+    std::fs::write(t.path().join("Jamrules"), "").unwrap();
+    let bin = env!("CARGO_BIN_EXE_dead-threads");
+    let out = Command::new(bin)
+        .args(["jam", "status"])
+        .env("HAIKU_TOP", t.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(stdout.starts_with("not installed"), "{stdout}");
+    // Without either, the usage error names the option.
+    let out = Command::new(bin)
+        .args(["patch", "status"])
+        .env_remove("HAIKU_TOP")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--haiku"));
 }
