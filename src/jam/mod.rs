@@ -308,8 +308,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 apply_install(&plan)?;
                 print!("{}", describe_install(&plan));
                 println!(
-                    "next: `dead-threads verify` cross-builds and stages the tests, then builds the \
-                     image (by hand: cd {} && jam -q @{})",
+                    "next: `dead-threads verify --haiku {} --build-dir {}` cross-builds and stages \
+                     the tests, then builds the image (by hand: cd {} && jam -q @{})",
+                    std::path::absolute(&t.haiku)
+                        .unwrap_or_else(|_| t.haiku.clone())
+                        .display(),
+                    layout.build.path.display(),
                     layout.build.path.display(),
                     fragment::PROFILE
                 );
