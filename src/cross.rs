@@ -449,8 +449,9 @@ pub fn stage_guest(
     let stage = layout.stage();
     if !stage.join(fragment::OWNER_MARKER).is_file() {
         bail!(
-            "{} is not set up; run `dead-threads jam install --haiku ...` first",
-            stage.display()
+            "{} is not set up; run `dead-threads jam install --haiku HAIKU_TOP --build-dir {}` first",
+            stage.display(),
+            layout.build.path.display()
         );
     }
     if tests.is_empty() {

@@ -14,10 +14,11 @@ use std::process::{ExitCode, Stdio};
 /// `dead-threads image`
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The Haiku checkout (HAIKU_TOP).
-    #[arg(long, value_name = "DIR")]
+    /// The Haiku checkout (its top directory).
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
     pub haiku: PathBuf,
-    /// The configured build directory [default: HAIKU_TOP/generated].
+    /// The configured build directory [default: HAIKU_TOP/generated, or the
+    /// only configured HAIKU_TOP/generated*].
     #[arg(long, value_name = "DIR")]
     pub build_dir: Option<PathBuf>,
     /// Parallel jam jobs [default: number of CPUs].
@@ -110,7 +111,8 @@ pub fn build_image(layout: &Layout, jobs: usize) -> Result<PathBuf> {
     let build = &layout.build;
     if !layout.fragment_path().is_file() {
         bail!(
-            "the test image is not set up in {}: run `dead-threads jam install --haiku ...` first",
+            "the test image is not set up in {}: run `dead-threads jam install --haiku HAIKU_TOP --build-dir {}` first",
+            build.path.display(),
             build.path.display()
         );
     }
@@ -192,6 +194,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         repo: PathBuf::from(crate::jam::THIS_REPO),
         build,
     };
+    let install = format!(
+        "dead-threads jam install --haiku {} --build-dir {}",
+        std::path::absolute(&args.haiku)
+            .unwrap_or_else(|_| args.haiku.clone())
+            .display(),
+        layout.build.path.display()
+    );
     if args.dry_run {
         println!("{}", jam_command(&layout.build, jobs).shell_line());
         println!(
@@ -199,7 +208,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             layout.image_path().display(),
             log_path(&layout.build).display()
         );
+        if !layout.fragment_path().is_file() {
+            println!("note: the test image is not set up yet: run `{install}` first");
+        }
         return Ok(ExitCode::SUCCESS);
+    }
+    if !layout.fragment_path().is_file() {
+        bail!(
+            "the test image is not set up in {}: run `{install}` first",
+            layout.build.path.display()
+        );
     }
     let image = build_image(&layout, jobs)?;
     println!("image: {}", image.display());

@@ -22,7 +22,10 @@
 //!   where N counts the test binaries (or groups); each binary's own tests are
 //!   a nested KTAP subtest (indented by two more spaces, with its own version
 //!   line, optional `# Subtest: NAME` header and plan) closed by the parent's
-//!   `ok N NAME` / `not ok N NAME` line;
+//!   `ok N NAME` / `not ok N NAME` line; what the guest has to say about the
+//!   binary itself (`# NAME: exit status 101`, its stderr) comes directly
+//!   before that line, at the parent's indentation, as KTAP wants diagnostics
+//!   before the result they are about;
 //! * `# SKIP reason` / `# TODO reason` directives and `# ...` diagnostic lines
 //!   are used as in KTAP; `Bail out! reason` aborts the run (the host reports the
 //!   run as incomplete);
@@ -53,6 +56,10 @@
 //!   with directives SKIP, TODO, XFAIL, TIMEOUT and ERROR (case-insensitive);
 //!   any other text after `#` is kept as a comment;
 //! * diagnostic lines (`# ...`) belong to the next result line of the same list;
+//!   those after a list's last result line belong to the list, except that a
+//!   trailing `# NAME: ...` whose NAME is a failed test of that list belongs to
+//!   that test (libtest prints a failure's output after all results, so the
+//!   guest runner writes it after the `not ok` line, prefixed with the name);
 //! * out-of-order or duplicate numbers, results beyond the plan, a plan that
 //!   appears twice and subtests without a result line are recorded as
 //!   [`Problem`]s; unknown lines are kept as warnings and otherwise ignored;
@@ -1047,11 +1054,34 @@ impl Parser {
 
 fn finish_suite(frame: &mut Frame) {
     let suite = &mut frame.suite;
-    suite.diagnostics.append(&mut frame.pending_diags);
+    for d in std::mem::take(&mut frame.pending_diags) {
+        match failed_test_named(&mut suite.tests, &d) {
+            Some(t) => t.diagnostics.push(d),
+            None => suite.diagnostics.push(d),
+        }
+    }
     if let Some(n) = suite.plan {
         let seen: std::collections::HashSet<u32> = suite.tests.iter().map(|t| t.number).collect();
         suite.missing = (1..=n).filter(|k| !seen.contains(k)).collect();
     }
+}
+
+/// The failed test of a closing list that a trailing diagnostic `NAME: text`
+/// names (the longest such NAME wins).
+///
+/// libtest prints a failed test's output only after all of its results, so
+/// the guest runner can only write it after the `not ok` line, as diagnostics
+/// prefixed with the test's name; they belong to that test, not to the list.
+fn failed_test_named<'a>(tests: &'a mut [TestCase], diagnostic: &str) -> Option<&'a mut TestCase> {
+    tests
+        .iter_mut()
+        .filter(|t| !t.ok && !t.name.is_empty())
+        .filter(|t| {
+            diagnostic
+                .strip_prefix(t.name.as_str())
+                .is_some_and(|rest| rest.starts_with(": "))
+        })
+        .max_by_key(|t| t.name.len())
 }
 
 /// If `console` is Haiku's repeat summary `Last message repeated N times.`,
@@ -1287,6 +1317,75 @@ mod tests {
             .iter()
             .any(|e| e.message.contains("implausibly large")));
         assert!(!r.complete());
+    }
+
+    /// What the guest runner writes for a failing libtest binary (the order
+    /// of `jam-integration/guest-runner`): the failure's output after the
+    /// nested results, the binary's own diagnostics before its result line.
+    #[test]
+    fn guest_runner_diagnostics_land_on_the_test_they_are_about() {
+        let mut p = Parser::new();
+        for l in [
+            "KTAP version 1",
+            "1..2",
+            "  KTAP version 1",
+            "  # Subtest: conformance",
+            "  1..3",
+            "  not ok 1 keeps_33",
+            "  not ok 2 model",
+            "  not ok 3 keeps_33_entries",
+            "  # keeps_33_entries: assertion `left == right` failed",
+            "  # keeps_33_entries:   left: 32",
+            "  # keeps_33: panicked",
+            "  # model::inner: names no test of this list",
+            "  # libtest: 0 passed; 3 failed",
+            "# conformance: exit status 101",
+            "# conformance stderr: error: test failed",
+            "not ok 1 conformance",
+            "  KTAP version 1",
+            "  # Subtest: module",
+            "  1..1",
+            "  ok 1 dead_entry_count",
+            "  # dead_entry_count: not a failure, stays with the list",
+            "ok 2 module",
+        ] {
+            p.feed_line(l);
+        }
+        let r = p.finish();
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let conformance = &r.root.tests[0];
+        assert_eq!(
+            conformance.diagnostics,
+            [
+                "conformance: exit status 101",
+                "conformance stderr: error: test failed"
+            ]
+        );
+        let cases = conformance.subtests.as_ref().unwrap();
+        assert_eq!(cases.tests[0].diagnostics, ["keeps_33: panicked"]);
+        // `model` starts that line, but not followed by ": ".
+        assert!(cases.tests[1].diagnostics.is_empty());
+        assert_eq!(
+            cases.tests[2].diagnostics,
+            [
+                "keeps_33_entries: assertion `left == right` failed",
+                "keeps_33_entries:   left: 32"
+            ]
+        );
+        assert_eq!(
+            cases.diagnostics,
+            [
+                "model::inner: names no test of this list",
+                "libtest: 0 passed; 3 failed"
+            ]
+        );
+        let module = &r.root.tests[1];
+        assert!(module.diagnostics.is_empty());
+        assert_eq!(
+            module.subtests.as_ref().unwrap().diagnostics,
+            ["dead_entry_count: not a failure, stays with the list"]
+        );
+        assert!(r.root.diagnostics.is_empty());
     }
 
     #[test]

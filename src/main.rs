@@ -32,6 +32,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Qemu(_) | Command::Verify(_)) {
+        default_sigpipe();
+    }
     let result = match cli.command {
         Command::Conformance(args) => dead_threads::conformance::run(args),
         Command::Patch(args) => dead_threads::patch::run(args),
@@ -46,4 +49,16 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         ExitCode::from(2)
     })
+}
+
+/// `dead-threads patch status --json | head` ends quietly, as Unix tools do,
+/// instead of panicking on a closed stdout. Not for `qemu` and `verify`: they
+/// write KDL commands to QEMU's stdin and must see EPIPE as an error there.
+fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: at the start of main, before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -24,11 +24,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// Shown after `verify --help`.
+const AFTER_HELP: &str = "\
+Exit status: 2 when a step before the boot fails or a prerequisite is
+missing (each says what to do); otherwise that of `dead-threads qemu` on the
+image: 0 every test passed, 1 test failures, 3 kernel panic, 4 time limit,
+5 guest ended early, 6 no power-off, 130 interrupted (see `qemu --help`).
+--dry-run exits 0 and lists missing prerequisites as MISSING.";
+
 /// `dead-threads verify`
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
-    /// The Haiku checkout (HAIKU_TOP).
-    #[arg(long, value_name = "DIR")]
+    /// The Haiku checkout (its top directory).
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
     pub haiku: PathBuf,
     /// The configured build directory [default: HAIKU_TOP/generated, or the
     /// only configured HAIKU_TOP/generated*].

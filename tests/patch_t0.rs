@@ -321,6 +321,11 @@ fn dirty_target_file_is_refused_and_left_untouched() {
     std::fs::write(&team, &edited).unwrap();
     let before = snapshot_tree(&fx.root);
     let tree = Tree::open(&fx.root).unwrap();
+    // status says what apply will do: refuse, naming the file.
+    match patch::status(&tree, &s).unwrap().plan {
+        Plan::Refuse { reason } => assert!(reason.contains(TEAM), "{reason}"),
+        other => panic!("status promises {other:?} over a dirty file"),
+    }
     let e = patch::apply(&tree, &s, false, &RealFs).unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains(TEAM) && msg.contains("uncommitted"), "{msg}");
@@ -491,6 +496,7 @@ fn cli_status_json_apply_and_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Looked for"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of the files it reads exists"));
 
     // A missing tree: exit 2, says what to pass.
     let out = bin()

@@ -220,11 +220,14 @@ pub fn render_table(report: &Report) -> String {
         "index reverse/forward <= {INDEX_RATIO_LIMIT} at every N: {}",
         if report.index_flat { "yes" } else { "NO" }
     );
-    let _ = writeln!(
-        s,
-        "list reverse/forward grows with N: {}",
-        if report.list_grows { "yes" } else { "NO" }
-    );
+    let verdict = if report.list_grows {
+        "yes"
+    } else if by_impl(&report.measurements, Impl::List).len() < 2 {
+        "not judged (one N; give two or more --n)"
+    } else {
+        "NO"
+    };
+    let _ = writeln!(s, "list reverse/forward grows with N: {verdict}");
     s
 }
 
@@ -475,6 +478,20 @@ mod tests {
         assert!(t.contains("walks from the head"));
         assert!(t.contains("index reverse/forward <= 1.5 at every N: yes"));
         assert!(t.contains("list reverse/forward grows with N: yes"));
+        // One N: growth cannot be judged, and the run does not fail on it.
+        let one: Vec<Measurement> = report
+            .measurements
+            .iter()
+            .filter(|x| x.n == report.measurements[0].n)
+            .cloned()
+            .collect();
+        let single = Report {
+            list_grows: list_grows(&one),
+            measurements: one,
+            ..report
+        };
+        let t = render_table(&single);
+        assert!(t.contains("grows with N: not judged (one N"), "{t}");
     }
 
     #[test]

@@ -57,6 +57,8 @@ impl BuildDir {
     pub fn open(dir: &Path) -> Result<Self> {
         let config = dir.join("build").join("BuildConfig");
         if !config.is_file() {
+            // Absolute: the suggested commands `cd` into the directory.
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
             bail!(
                 "{} is not a configured Haiku build directory (no build/BuildConfig).\n\
                  Configure one with the cross tools, e.g.:\n  \
@@ -82,10 +84,11 @@ impl BuildDir {
     /// `--build-dir` if given, else `HAIKU_TOP/generated`, else the only
     /// `HAIKU_TOP/generated*` directory that is configured.
     pub fn find(haiku_top: &Path, explicit: Option<&Path>) -> Result<Self> {
+        let top = std::path::absolute(haiku_top).unwrap_or_else(|_| haiku_top.to_path_buf());
         Self::find_inner(haiku_top, explicit).map_err(|e| {
             anyhow::anyhow!(
                 "{}",
-                format!("{e:#}").replace("<haiku>", &haiku_top.display().to_string())
+                format!("{e:#}").replace("<haiku>", &top.display().to_string())
             )
         })
     }
@@ -174,5 +177,22 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let err = BuildDir::open(t.path()).unwrap_err().to_string();
         assert!(err.contains("--build-cross-tools x86_64"), "{err}");
+    }
+
+    #[test]
+    fn configure_hint_works_from_a_relative_checkout_path() {
+        // The hint `cd`s into the build directory before running configure,
+        // so both paths in it must be absolute.
+        let cwd = std::env::current_dir().unwrap();
+        let err = BuildDir::find(Path::new("no-such-haiku"), None)
+            .unwrap_err()
+            .to_string();
+        let top = cwd.join("no-such-haiku");
+        let expected = format!(
+            "cd {} && {}/configure ",
+            top.join("generated").display(),
+            top.display()
+        );
+        assert!(err.contains(&expected), "{err}");
     }
 }

@@ -39,16 +39,36 @@ pub enum Command {
     /// Add the test image to the checkout's jam build (idempotent).
     Install(Target),
     /// Remove exactly what `install` added.
-    Uninstall(Target),
+    Uninstall(UninstallArgs),
     /// Show whether and where it is installed.
-    Status(Target),
+    Status(StatusArgs),
+}
+
+/// `jam uninstall`: the line in UserBuildConfig names the generated
+/// directory, so no build directory is needed.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UninstallArgs {
+    /// The Haiku checkout (its top directory).
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
+    pub haiku: PathBuf,
+    /// Print what would change without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `jam status`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatusArgs {
+    /// The Haiku checkout (its top directory).
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
+    pub haiku: PathBuf,
 }
 
 /// Which checkout and build directory.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Target {
-    /// The Haiku checkout (HAIKU_TOP).
-    #[arg(long, value_name = "DIR")]
+    /// The Haiku checkout (its top directory).
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
     pub haiku: PathBuf,
     /// The configured build directory [default: HAIKU_TOP/generated, or the
     /// only configured HAIKU_TOP/generated*].
@@ -131,9 +151,15 @@ pub fn plan_install(haiku_top: &Path, layout: &Layout) -> Result<InstallPlan> {
     let fragment_path = layout.fragment_path();
     let (new_content, change) = user_config::install(existing.as_deref(), &fragment_path)
         .with_context(|| format!("{}", user_config.display()))?;
+    // The line as it will stand in the file: an existing line keeps its
+    // "which created this file" note.
+    let created_file = match change {
+        Change::Created => true,
+        _ => user_config::installed(existing.as_deref())?.is_some_and(|l| l.created_file),
+    };
     let line = user_config::render(&user_config::OurLine {
         fragment: fragment_path,
-        created_file: change == Change::Created,
+        created_file,
     })?;
     Ok(InstallPlan {
         user_config,
@@ -266,6 +292,7 @@ pub fn describe_uninstall(plan: &UninstallPlan) -> String {
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.command {
         Command::Install(t) => {
+            check_checkout(&t.haiku)?;
             let build = BuildDir::find(&t.haiku, t.build_dir.as_deref())?;
             let layout = Layout {
                 repo: t.repo.clone(),
@@ -281,8 +308,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 apply_install(&plan)?;
                 print!("{}", describe_install(&plan));
                 println!(
-                    "next: `dead-threads verify` cross-builds and stages the tests, then builds the \
-                     image (by hand: cd {} && jam -q @{})",
+                    "next: `dead-threads verify --haiku {} --build-dir {}` cross-builds and stages \
+                     the tests, then builds the image (by hand: cd {} && jam -q @{})",
+                    std::path::absolute(&t.haiku)
+                        .unwrap_or_else(|_| t.haiku.clone())
+                        .display(),
+                    layout.build.path.display(),
                     layout.build.path.display(),
                     fragment::PROFILE
                 );
@@ -323,4 +354,35 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_shows_the_line_as_it_stands_in_the_file() {
+        let t = tempfile::tempdir().unwrap();
+        let top = t.path();
+        std::fs::create_dir_all(top.join("build/jam")).unwrap();
+        std::fs::write(top.join("Jamrules"), "").unwrap();
+        let layout = Layout {
+            repo: PathBuf::from(THIS_REPO),
+            build: BuildDir {
+                path: top.join("generated"),
+                packaging_archs: vec!["x86_64".into()],
+                cc: None,
+            },
+        };
+        let first = plan_install(top, &layout).unwrap();
+        assert_eq!(first.change, Change::Created);
+        apply_install(&first).unwrap();
+        let written = std::fs::read_to_string(user_config_path(top)).unwrap();
+        assert_eq!(written, format!("{}\n", first.line));
+        let again = plan_install(top, &layout).unwrap();
+        assert_eq!(again.change, Change::Unchanged);
+        assert_eq!(again.line, first.line, "the dry run shows another line");
+        apply_uninstall(&plan_uninstall(top).unwrap()).unwrap();
+        assert!(!user_config_path(top).exists());
+    }
 }

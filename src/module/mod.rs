@@ -35,7 +35,7 @@ enum Command {
     /// (clang --target=x86_64-unknown-haiku with the checkout's headers).
     Check {
         /// The Haiku checkout (its top directory; never modified).
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
         haiku: PathBuf,
         /// The module's sources (default: this repository's
         /// kernel-patch/module).

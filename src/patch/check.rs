@@ -29,6 +29,11 @@ pub enum Verdict {
     Environment,
     /// Fails unpatched, compiles patched.
     FixedByPatch,
+    /// Compiles both ways, but the patched compile has warnings the
+    /// unpatched one has not: Haiku builds the kernel and most of libroot
+    /// with -Werror (`EnableWerror` in build/jam/ArchitectureRules), so the
+    /// patch is at fault.
+    NewWarnings,
 }
 
 /// One compile, summarised.
@@ -73,6 +78,9 @@ pub struct CheckFile {
     pub patched: CompileSummary,
     /// Who is to blame.
     pub verdict: Verdict,
+    /// Warnings of the patched compile that the unpatched one does not have
+    /// (`file: message`, without line numbers, which the patch shifts).
+    pub new_warnings: Vec<String>,
 }
 
 /// The whole `patch check` result.
@@ -230,23 +238,24 @@ pub fn check(
 
     let mut results = Vec::new();
     for (((tu, profile), u), p) in profiles.iter().zip(&unpatched).zip(&patched) {
-        let verdict = match (u.ok, p.ok) {
-            (true, true) => Verdict::Ok,
-            (true, false) => Verdict::PatchBroke,
-            (false, false) => Verdict::Environment,
-            (false, true) => Verdict::FixedByPatch,
-        };
+        let (verdict, new_warnings) = judge(u, p);
+        let prefix = format!("{}/", copy.display());
+        let new_warnings = new_warnings
+            .into_iter()
+            .map(|w| w.replace(&prefix, ""))
+            .collect();
         results.push(CheckFile {
             file: tu.to_string(),
             profile: *profile,
             unpatched: CompileSummary::from(u, &copy),
             patched: CompileSummary::from(p, &copy),
             verdict,
+            new_warnings,
         });
     }
     let broke = results
         .iter()
-        .filter(|f| f.verdict == Verdict::PatchBroke)
+        .filter(|f| matches!(f.verdict, Verdict::PatchBroke | Verdict::NewWarnings))
         .count();
     let env = results
         .iter()
@@ -263,7 +272,8 @@ pub fn check(
     } else if broke > 0 {
         (
             format!(
-                "{broke} of {} file(s) fail only with the patch applied: the patch is at fault",
+                "{broke} of {} file(s) fail or warn only with the patch applied: the patch is at \
+                 fault",
                 results.len()
             ),
             1,
@@ -291,6 +301,35 @@ pub fn check(
     })
 }
 
+/// The verdict for one file, and the warnings only the patched compile has.
+fn judge(unpatched: &CompileResult, patched: &CompileResult) -> (Verdict, Vec<String>) {
+    let warnings = |r: &CompileResult| -> Vec<String> {
+        r.diagnostics
+            .iter()
+            .filter(|d| d.severity == haiku_cc::Severity::Warning)
+            .map(|d| format!("{}: {}", d.file, d.message))
+            .collect()
+    };
+    let mut before = warnings(unpatched);
+    let mut new = Vec::new();
+    for w in warnings(patched) {
+        match before.iter().position(|b| *b == w) {
+            Some(i) => {
+                before.swap_remove(i);
+            }
+            None => new.push(w),
+        }
+    }
+    let verdict = match (unpatched.ok, patched.ok) {
+        (true, true) if !new.is_empty() => Verdict::NewWarnings,
+        (true, true) => Verdict::Ok,
+        (true, false) => Verdict::PatchBroke,
+        (false, false) => Verdict::Environment,
+        (false, true) => Verdict::FixedByPatch,
+    };
+    (verdict, new)
+}
+
 /// Runs `dead-threads patch check`.
 pub fn run(c: &CommonArgs, series: &Series) -> anyhow::Result<ExitCode> {
     let tree = Tree::open(&c.haiku)?;
@@ -310,9 +349,63 @@ pub fn run(c: &CommonArgs, series: &Series) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::from(r.exit_code))
         }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Ok(ExitCode::from(e.exit_code()))
+        Err(e) => Ok(super::report_error(&e, c.json)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::haiku_cc::{Diagnostic, Severity};
+
+    fn compile(ok: bool, diags: &[(u32, Severity, &str)]) -> CompileResult {
+        CompileResult {
+            source: "thread.cpp".into(),
+            profile: Profile::Kernel,
+            ok,
+            object_size: if ok { 1 } else { 0 },
+            diagnostics: diags
+                .iter()
+                .map(|&(line, severity, message)| Diagnostic {
+                    file: "src/system/kernel/thread.cpp".into(),
+                    line,
+                    column: 1,
+                    severity,
+                    message: message.into(),
+                })
+                .collect(),
+            stderr: String::new(),
+            command: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_warning_only_the_patch_brings_is_the_patchs_fault() {
+        use Severity::Warning;
+        let old = (1712, Warning, "comparison of array is always true");
+        let unpatched = compile(true, &[old]);
+        // The same warning moved by the patch is not new.
+        let moved = compile(true, &[(1695, Warning, old.2)]);
+        assert_eq!(judge(&unpatched, &moved), (Verdict::Ok, vec![]));
+        let added = compile(
+            true,
+            &[
+                (1695, Warning, old.2),
+                (2130, Warning, "unused variable 'team'"),
+            ],
+        );
+        assert_eq!(
+            judge(&unpatched, &added),
+            (
+                Verdict::NewWarnings,
+                vec!["src/system/kernel/thread.cpp: unused variable 'team'".to_string()]
+            )
+        );
+        // A second copy of an existing warning counts as new, too.
+        let twice = compile(true, &[old, (1800, Warning, old.2)]);
+        assert_eq!(judge(&unpatched, &twice).0, Verdict::NewWarnings);
+        let broken = compile(false, &[(2130, Severity::Error, "no member named 'x'")]);
+        assert_eq!(judge(&unpatched, &broken).0, Verdict::PatchBroke);
+        assert_eq!(judge(&broken, &broken).0, Verdict::Environment);
     }
 }

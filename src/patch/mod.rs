@@ -62,7 +62,7 @@ pub enum Command {
 #[derive(clap::Args, Debug)]
 pub struct CommonArgs {
     /// Top directory of the Haiku source tree (git checkout or plain tree).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
     pub haiku: PathBuf,
     /// The patch series manifest [default: $DEAD_THREADS_SERIES, else this
     /// source tree's kernel-patch/series.toml].
@@ -115,9 +115,21 @@ impl PatchError {
 }
 
 /// Reads the series' files from the tree and works out its status.
+///
+/// In a git checkout, a plan to apply over a file with uncommitted changes
+/// becomes [`Plan::Refuse`], as `apply` would refuse it.
 pub fn status(tree: &Tree, series: &Series) -> Result<Status, PatchError> {
     let contents = tree.read_all(state::files_of(series).iter().map(String::as_str))?;
-    let (st, _) = state::compute(series, tree, &contents)?;
+    let (mut st, base) = state::compute(series, tree, &contents)?;
+    if let Plan::Apply { files, .. } = &st.plan {
+        if let Some(dirty) = dirty_files(tree, base, st.applied, &contents, files)? {
+            st.plan = Plan::Refuse {
+                reason: format!(
+                    "uncommitted changes in {dirty}; commit or stash them first (git stash)"
+                ),
+            };
+        }
+    }
     Ok(st)
 }
 
@@ -288,10 +300,28 @@ fn check_clean(
     contents: &tree::Contents,
     files: &[String],
 ) -> Result<(), PatchError> {
+    match dirty_files(tree, base, k, contents, files)? {
+        None => Ok(()),
+        Some(dirty) => Err(PatchError::Refused(format!(
+            "refusing to touch files with uncommitted changes: {dirty}. Nothing was changed. \
+             Commit or stash them first (git stash), then run this again."
+        ))),
+    }
+}
+
+/// The files among `files` (in a git checkout) with changes other than our
+/// first `k` patches, listed for a message; `None` when there are none.
+fn dirty_files(
+    tree: &Tree,
+    base: &series::Base,
+    k: usize,
+    contents: &tree::Contents,
+    files: &[String],
+) -> Result<Option<String>, PatchError> {
     let rels: Vec<&str> = files.iter().map(String::as_str).collect();
     let changed = tree.git_changed(&rels)?;
     if changed.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     // The file minus the last j of our applied patches, j = 0..=k: if one
     // of them is what HEAD has, the uncommitted changes are ours only (HEAD
@@ -313,13 +343,9 @@ fn check_clean(
         }
     }
     if dirty.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    Err(PatchError::Refused(format!(
-        "refusing to touch files with uncommitted changes: {}. Nothing was changed. \
-         Commit or stash them first (git stash), then run this again.",
-        dirty.join(", ")
-    )))
+    Ok(Some(dirty.join(", ")))
 }
 
 fn load_series(common: &CommonArgs) -> anyhow::Result<Series> {
@@ -332,7 +358,7 @@ fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report_error(e: &PatchError, json: bool) -> ExitCode {
+pub(crate) fn report_error(e: &PatchError, json: bool) -> ExitCode {
     if json {
         let kind = match e {
             PatchError::Unrecognised(_) => "unrecognised",

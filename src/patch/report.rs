@@ -109,6 +109,9 @@ pub fn check_text(r: &CheckReport) -> String {
                 "FAILED (environment: fails unpatched too; not the patch's fault)"
             }
             Verdict::FixedByPatch => "ok patched (fails unpatched: environment)",
+            Verdict::NewWarnings => {
+                "FAILED (the patch's fault: it adds warnings, and Haiku builds this with -Werror)"
+            }
         };
         let _ = writeln!(s, "{} [{}]: {verdict}", f.file, f.profile);
         for (label, c) in [("unpatched", &f.unpatched), ("patched", &f.patched)] {
@@ -129,6 +132,9 @@ pub fn check_text(r: &CheckReport) -> String {
                     }
                 }
             }
+        }
+        for w in f.new_warnings.iter().take(10) {
+            let _ = writeln!(s, "  new with the patch: warning: {w}");
         }
     }
     let _ = writeln!(s, "{}", r.summary);

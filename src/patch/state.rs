@@ -369,10 +369,25 @@ fn unrecognised(
     bases: Vec<(String, Vec<Evidence>)>,
     why: Option<String>,
 ) -> Unrecognised {
+    let mut files: Vec<&str> = bases
+        .iter()
+        .flat_map(|(_, ev)| ev.iter().map(|e| e.file.as_str()))
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    let nothing_there = bases
+        .iter()
+        .all(|(_, ev)| ev.iter().all(|e| !e.file_exists));
+    let why = why.unwrap_or_else(|| {
+        if nothing_there && !files.is_empty() {
+            format!("none of the files it reads exists ({})", files.join(", "))
+        } else {
+            "no base matches".into()
+        }
+    });
     let mut m = format!(
-        "{} is not a Haiku tree this tool knows: {}.\nLooked for:\n",
+        "{} is not a Haiku tree this tool knows: {why}.\nLooked for:\n",
         tree.root.display(),
-        why.unwrap_or_else(|| "no base matches".into())
     );
     for (name, ev) in &bases {
         m.push_str(&format!("  {name}:\n"));

@@ -111,6 +111,13 @@ pub fn run_cli(args: Args) -> anyhow::Result<ExitCode> {
     let mut cfg = args.config();
     if args.dry_run {
         println!("{}", shell_line(&planned_command(&cfg)?));
+        if !args.image.is_file() {
+            // Still exit 0: a dry run may plan for an image not built yet.
+            eprintln!(
+                "note: {} does not exist (yet); build it with `dead-threads image --haiku DIR`",
+                args.image.display()
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     cfg.interrupt = Some(super::install_interrupt_handler()?);

@@ -11,10 +11,18 @@
 //!   not ok 2 keeps_33_entries
 //!   ok 3 device_dead_list # SKIP needs Haiku
 //!   # keeps_33_entries:   left: 32
-//! not ok 1 conformance
+//!   # libtest: 1 passed; 1 failed; 1 ignored; ...
 //! # conformance: exit status 101
+//! # conformance stderr: ...
+//! not ok 1 conformance
 //! ...
 //! ```
+//!
+//! A binary's own diagnostics (exit status, stderr tail) come before its
+//! result line, where KTAP puts diagnostics about a test. A failed case's
+//! output can only follow its `not ok` line (libtest prints it after all
+//! results); each of those lines starts with the case's name, which is how
+//! the host's parser (`src/ktap.rs`) files them under that case.
 //!
 //! Everything here is pure: it returns lines (without prefix or newline);
 //! the caller hands them to a [`crate::sink::Sink`].
