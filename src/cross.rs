@@ -5,9 +5,14 @@
 //! the tests are built with nightly cargo and `-Zbuild-std` (which needs the
 //! `rust-src` component). Linking uses the gcc of the checkout's generated
 //! cross tools (`BUILD/cross-tools-x86_64/bin/x86_64-unknown-haiku-gcc`),
-//! whose sysroot has Haiku's headers; the libraries (libroot.so and the
-//! rest) come from Haiku's `haiku.hpkg`/`haiku_devel.hpkg`, built by jam and
-//! extracted into that sysroot ([`sysroot_steps`]). haiku-sys's build script
+//! whose compiled-in sysroot is `BUILD/cross-tools-x86_64/sysroot` (Haiku's
+//! `build_cross_tools_gcc4` deletes that directory after building gcc, and
+//! builds gcc with `--disable-shared`, so there is no `libgcc_s.so` either).
+//! The sysroot is filled from Haiku's `haiku.hpkg`/`haiku_devel.hpkg`, built
+//! by jam under the test image's build profile, and from the
+//! `gcc_syslibs`/`gcc_syslibs_devel` packages jam downloaded (`libgcc_s`,
+//! which Rust's std links on Haiku) ([`sysroot_steps`],
+//! [`gcc_syslibs_packages`], [`fix_sysroot_links`]). haiku-sys's build script
 //! runs bindgen against the checkout's headers (`HAIKU_TOP`,
 //! `HAIKU_SYSROOT`).
 //!
@@ -89,6 +94,141 @@ pub fn sysroot_libroot(build: &BuildDir) -> PathBuf {
     build.sysroot().join("boot/system/develop/lib/libroot.so")
 }
 
+/// `libgcc_s.so` where the cross linker finds it: Rust's std links
+/// `-lgcc_s` on Haiku, and the cross tools have no shared libgcc.
+pub fn sysroot_libgcc_s(build: &BuildDir) -> PathBuf {
+    build.sysroot().join("boot/system/develop/lib/libgcc_s.so")
+}
+
+/// Whether the cross sysroot has the libraries a Rust executable links
+/// against (following symlinks: a dangling link does not count).
+pub fn sysroot_ready(build: &BuildDir) -> bool {
+    sysroot_libroot(build).is_file() && sysroot_libgcc_s(build).is_file()
+}
+
+/// Where Haiku's jam downloads HaikuPorts packages (`HAIKU_DOWNLOAD_DIR`).
+pub fn download_dir(build: &BuildDir) -> PathBuf {
+    build.path.join("download")
+}
+
+/// The `gcc_syslibs` and `gcc_syslibs_devel` packages jam downloaded into
+/// [`download_dir`] for its build features (names carry versions, so they
+/// are found after jam ran). The last by name of each, in that order.
+pub fn gcc_syslibs_packages(build: &BuildDir) -> Result<Vec<PathBuf>> {
+    let dir = download_dir(build);
+    let mut names: Vec<String> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(e) => bail!("reading {}: {e}", dir.display()),
+    };
+    names.sort();
+    let mut out = Vec::new();
+    for family in ["gcc_syslibs", "gcc_syslibs_devel"] {
+        let prefix = format!("{family}-");
+        let Some(name) = names
+            .iter()
+            .rfind(|n| n.starts_with(&prefix) && n.ends_with(".hpkg"))
+        else {
+            bail!(
+                "no {family}-*.hpkg in {}: jam downloads it while building haiku.hpkg \
+                 (build feature {family}); run the sysroot step's jam command again",
+                dir.display()
+            );
+        };
+        out.push(dir.join(name));
+    }
+    Ok(out)
+}
+
+/// `package extract` of `pkg` into the sysroot's `boot/system`.
+pub fn extract_command(build: &BuildDir, pkg: &Path) -> CommandSpec {
+    let tool = package_tool(build).display().to_string();
+    let dest = build.sysroot().join("boot/system").display().to_string();
+    let lib_dir = build
+        .path
+        .join(format!("objects/{}/lib", std::env::consts::OS));
+    CommandSpec::new(
+        &tool,
+        &["extract", "-C", &dest, &pkg.display().to_string()],
+        &build.path,
+    )
+    .env("LD_LIBRARY_PATH", lib_dir.display().to_string())
+}
+
+/// Makes the extracted packages usable by the cross linker, in
+/// `system` (the sysroot's `boot/system`):
+/// - symlinks under `develop/lib` whose target is absolute inside the Haiku
+///   installation (`/system/...`, `/boot/system/...`) are made relative, so
+///   they resolve inside the sysroot: haiku_devel.hpkg made its
+///   `develop/lib/*.so` links absolute (`/system/lib/libroot.so`) until
+///   Haiku 8f362bfdfc (July 2021), i.e. in every legacy tree;
+/// - `develop/lib/libgcc_s.so` is linked to `lib/libgcc_s.so.1` (from
+///   gcc_syslibs) when it does not resolve.
+///
+/// Returns one line per change.
+pub fn fix_sysroot_links(system: &Path) -> Result<Vec<String>> {
+    fn walk(system: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+        let rd = match std::fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => bail!("reading {}: {e}", dir.display()),
+        };
+        for e in rd {
+            let path = e?.path();
+            let meta = std::fs::symlink_metadata(&path)?;
+            if meta.is_dir() {
+                walk(system, &path, out)?;
+                continue;
+            }
+            if !meta.file_type().is_symlink() {
+                continue;
+            }
+            let target = std::fs::read_link(&path)?;
+            let Some(inside) = ["/boot/system", "/system"]
+                .iter()
+                .find_map(|root| target.strip_prefix(root).ok())
+            else {
+                continue;
+            };
+            let depth = path
+                .parent()
+                .and_then(|p| p.strip_prefix(system).ok())
+                .map(|p| p.components().count())
+                .context("symlink outside the sysroot")?;
+            let mut rel = PathBuf::new();
+            for _ in 0..depth {
+                rel.push("..");
+            }
+            rel.push(inside);
+            std::fs::remove_file(&path)?;
+            std::os::unix::fs::symlink(&rel, &path)
+                .with_context(|| format!("relinking {}", path.display()))?;
+            out.push(format!(
+                "{}: {} -> {}",
+                path.display(),
+                target.display(),
+                rel.display()
+            ));
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(system, &system.join("develop/lib"), &mut out)?;
+    let gcc_s = system.join("develop/lib/libgcc_s.so");
+    if !gcc_s.is_file() && system.join("lib/libgcc_s.so.1").is_file() {
+        if std::fs::symlink_metadata(&gcc_s).is_ok() {
+            std::fs::remove_file(&gcc_s)?;
+        }
+        std::fs::create_dir_all(system.join("develop/lib"))?;
+        std::os::unix::fs::symlink("../../lib/libgcc_s.so.1", &gcc_s)
+            .with_context(|| format!("linking {}", gcc_s.display()))?;
+        out.push(format!("{} -> ../../lib/libgcc_s.so.1", gcc_s.display()));
+    }
+    Ok(out)
+}
+
 /// The packages dir jam builds haiku.hpkg and haiku_devel.hpkg into.
 pub fn packages_dir(build: &BuildDir) -> PathBuf {
     build
@@ -106,31 +246,30 @@ pub fn package_tool(build: &BuildDir) -> PathBuf {
 }
 
 /// Commands that put Haiku's libraries into the cross sysroot: jam builds
-/// the packages and the host `package` tool, which extracts them.
+/// the packages and the host `package` tool, which extracts them. jam runs
+/// under the test image's build profile ([`fragment::PROFILE`], installed
+/// by step 2): haiku.hpkg's package info depends on the build type
+/// (`HAIKU_MINIMUM_BUILD` vs `HAIKU_REGULAR_BUILD`), and jam would not
+/// rebuild a package built for another type when the image is built. After
+/// these, [`gcc_syslibs_packages`] are extracted with [`extract_command`]
+/// and [`fix_sysroot_links`] runs.
 pub fn sysroot_steps(build: &BuildDir, jobs: usize) -> Vec<CommandSpec> {
+    let profile = format!("@{}", fragment::PROFILE);
     let mut steps = vec![CommandSpec::new(
         &crate::jam::command::jam_program(),
         &[
             "-q",
             &format!("-j{jobs}"),
+            &profile,
+            "build",
             "haiku.hpkg",
             "haiku_devel.hpkg",
             "<build>package",
         ],
         &build.path,
     )];
-    let dest = build.sysroot().join("boot/system");
-    let lib_dir = build
-        .path
-        .join(format!("objects/{}/lib", std::env::consts::OS));
     for pkg in ["haiku.hpkg", "haiku_devel.hpkg"] {
-        let tool = package_tool(build).display().to_string();
-        let dest = dest.display().to_string();
-        let pkg = packages_dir(build).join(pkg).display().to_string();
-        steps.push(
-            CommandSpec::new(&tool, &["extract", "-C", &dest, &pkg], &build.path)
-                .env("LD_LIBRARY_PATH", lib_dir.display().to_string()),
-        );
+        steps.push(extract_command(build, &packages_dir(build).join(pkg)));
     }
     steps
 }
@@ -172,7 +311,7 @@ pub fn check_prerequisites(
                 )
             });
             let libroot = sysroot_libroot(b);
-            out.push(if libroot.is_file() {
+            out.push(if sysroot_ready(b) {
                 Prerequisite::ok(
                     "Haiku libraries in the cross sysroot",
                     libroot.display().to_string(),
@@ -181,13 +320,16 @@ pub fn check_prerequisites(
                 Prerequisite::missing(
                     "Haiku libraries in the cross sysroot",
                     format!(
-                        "{} not found (verify builds and extracts them; by hand: {})",
+                        "{} or {} not found (verify builds and extracts them; by hand: {} ; \
+                         then extract {}/gcc_syslibs{{,_devel}}-*.hpkg the same way)",
                         libroot.display(),
+                        sysroot_libgcc_s(b).display(),
                         sysroot_steps(b, 2)
                             .iter()
                             .map(CommandSpec::shell_line)
                             .collect::<Vec<_>>()
-                            .join(" ; ")
+                            .join(" ; "),
+                        download_dir(b).display()
                     ),
                 )
             });
@@ -539,6 +681,103 @@ mod tests {
         std::fs::create_dir(empty.path().join("tests")).unwrap();
         std::fs::write(empty.path().join("tests/haiku_device_model.rs"), "").unwrap();
         assert!(guest_test_targets(empty.path()).is_err());
+    }
+
+    fn build_dir_in(dir: &Path) -> BuildDir {
+        std::fs::create_dir_all(dir.join("build")).unwrap();
+        std::fs::write(
+            dir.join("build/BuildConfig"),
+            "HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n",
+        )
+        .unwrap();
+        BuildDir::open(dir).unwrap()
+    }
+
+    #[test]
+    fn legacy_haiku_devel_links_are_made_relative_and_libgcc_s_linked() {
+        use std::os::unix::fs::symlink;
+        let t = tempfile::tempdir().unwrap();
+        let b = build_dir_in(t.path());
+        let system = b.sysroot().join("boot/system");
+        std::fs::create_dir_all(system.join("lib")).unwrap();
+        std::fs::create_dir_all(system.join("develop/lib")).unwrap();
+        std::fs::write(system.join("lib/libroot.so"), "elf").unwrap();
+        std::fs::write(system.join("lib/libgcc_s.so.1"), "elf").unwrap();
+        std::fs::write(system.join("develop/lib/start_dyn.o"), "o").unwrap();
+        // haiku_devel.hpkg before Haiku 8f362bfdfc: absolute links.
+        symlink(
+            "/system/lib/libroot.so",
+            system.join("develop/lib/libroot.so"),
+        )
+        .unwrap();
+        symlink(
+            "../../lib/libroot.so",
+            system.join("develop/lib/libkeep.so"),
+        )
+        .unwrap();
+        assert!(!sysroot_ready(&b), "dangling links do not count");
+
+        let changes = fix_sysroot_links(&system).unwrap();
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(
+            std::fs::read_link(system.join("develop/lib/libroot.so")).unwrap(),
+            PathBuf::from("../../lib/libroot.so")
+        );
+        assert_eq!(
+            std::fs::read_link(system.join("develop/lib/libkeep.so")).unwrap(),
+            PathBuf::from("../../lib/libroot.so")
+        );
+        assert!(sysroot_ready(&b));
+        // A second run changes nothing.
+        assert!(fix_sysroot_links(&system).unwrap().is_empty());
+    }
+
+    #[test]
+    fn finds_the_downloaded_gcc_syslibs_packages() {
+        let t = tempfile::tempdir().unwrap();
+        let b = build_dir_in(t.path());
+        let dl = download_dir(&b);
+        std::fs::create_dir_all(&dl).unwrap();
+        std::fs::write(dl.join("gcc_syslibs-13.3.0_2023_08_10-1-x86_64.hpkg"), "").unwrap();
+        let err = gcc_syslibs_packages(&b).unwrap_err().to_string();
+        assert!(err.contains("no gcc_syslibs_devel-*.hpkg"), "{err}");
+        std::fs::write(
+            dl.join("gcc_syslibs_devel-13.3.0_2023_08_10-1-x86_64.hpkg"),
+            "",
+        )
+        .unwrap();
+        std::fs::write(
+            dl.join("gcc_syslibs-13.3.0_2023_08_10-1-x86_64.hpkg.part"),
+            "",
+        )
+        .unwrap();
+        let names: Vec<String> = gcc_syslibs_packages(&b)
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "gcc_syslibs-13.3.0_2023_08_10-1-x86_64.hpkg",
+                "gcc_syslibs_devel-13.3.0_2023_08_10-1-x86_64.hpkg"
+            ]
+        );
+    }
+
+    #[test]
+    fn sysroot_jam_runs_under_the_image_profile() {
+        let t = tempfile::tempdir().unwrap();
+        let b = build_dir_in(t.path());
+        let jam = &sysroot_steps(&b, 2)[0];
+        assert_eq!(
+            jam.args[2..5],
+            [
+                format!("@{}", fragment::PROFILE),
+                "build".into(),
+                "haiku.hpkg".into()
+            ]
+        );
     }
 
     #[test]

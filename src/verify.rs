@@ -213,18 +213,32 @@ pub fn plan(args: &Args) -> Result<Plan> {
         commands: vec![],
         changes: vec![],
     };
-    if libroot.is_file() {
-        step.changes
-            .push(format!("nothing to do: {} exists", libroot.display()));
+    if cross::sysroot_ready(&build) {
+        step.changes.push(format!(
+            "nothing to do: {} and {} exist",
+            libroot.display(),
+            cross::sysroot_libgcc_s(&build).display()
+        ));
     } else {
         step.commands = cross::sysroot_steps(&build, jobs)
             .iter()
             .map(CommandSpec::shell_line)
             .collect();
         step.changes.push(format!(
-            "builds haiku.hpkg, haiku_devel.hpkg and the host package tool; extracts them into {}",
+            "builds haiku.hpkg, haiku_devel.hpkg and the host package tool (under the \
+             test image's build profile); extracts them into {}",
             build.sysroot().join("boot/system").display()
         ));
+        step.changes.push(format!(
+            "then extracts the gcc_syslibs and gcc_syslibs_devel packages jam downloaded \
+             ({}/gcc_syslibs{{,_devel}}-*.hpkg: libgcc_s, which Rust's std links) the same way",
+            cross::download_dir(&build).display()
+        ));
+        step.changes.push(
+            "then makes absolute /system/... symlinks in develop/lib relative to the sysroot \
+             (haiku_devel before July 2021) and links develop/lib/libgcc_s.so if missing"
+                .into(),
+        );
     }
     steps.push(step);
 
@@ -391,17 +405,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
     eprint!("{}", jam::describe_install(&install));
 
     eprintln!("== 3/6 Haiku libraries in the cross sysroot");
-    if cross::sysroot_libroot(&layout.build).is_file() {
+    if cross::sysroot_ready(&layout.build) {
         eprintln!("present");
     } else {
         for c in cross::sysroot_steps(&layout.build, jobs) {
             run_step(&c)?;
         }
-        if !cross::sysroot_libroot(&layout.build).is_file() {
-            bail!(
-                "{} is still missing after extracting haiku_devel.hpkg",
-                cross::sysroot_libroot(&layout.build).display()
-            );
+        for pkg in cross::gcc_syslibs_packages(&layout.build)? {
+            run_step(&cross::extract_command(&layout.build, &pkg))?;
+        }
+        let system = layout.build.sysroot().join("boot/system");
+        for change in cross::fix_sysroot_links(&system)? {
+            eprintln!("relinked {change}");
+        }
+        for lib in [
+            cross::sysroot_libroot(&layout.build),
+            cross::sysroot_libgcc_s(&layout.build),
+        ] {
+            if !lib.is_file() {
+                bail!(
+                    "{} is still missing (or a dangling link) after extracting the packages \
+                     into {}",
+                    lib.display(),
+                    system.display()
+                );
+            }
         }
     }
 

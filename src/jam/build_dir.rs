@@ -142,8 +142,9 @@ impl BuildDir {
         })
     }
 
-    /// The cross tools' sysroot (headers; libraries once haiku_devel is
-    /// extracted into it).
+    /// The cross gcc's compiled-in sysroot. Haiku's cross-tools build
+    /// deletes it when done; verify's sysroot step fills it with the
+    /// extracted packages (headers and libraries).
     pub fn sysroot(&self) -> PathBuf {
         self.cross_tools().join("sysroot")
     }
