@@ -612,12 +612,11 @@ run_scenario(dead_threads_scenario_request& request)
 #endif
 
 
-/*!	Spawns  count threads into the team  teamID with the creation
-	 flags and resumes them; thread i exits with
+/*!	Spawns \a count threads into the team \a teamID with the creation
+	\a flags and resumes them; thread i exits with
 	DEAD_THREADS_SCENARIO_STATUS(firstIndex + i).
-	
-eturn The number of threads spawned;  _error says why it is less
-		than  count.
+	\return The number of threads spawned; \a _error says why it is less
+		than \a count.
 */
 static uint32
 spawn_scenario_batch(team_id teamID, thread_id* threads, uint32 firstIndex,
@@ -650,11 +649,10 @@ spawn_scenario_batch(team_id teamID, thread_id* threads, uint32 firstIndex,
 
 
 /*!	Waits until the batch's threads are gone; those still in the thread table
-	at  deadline are then waited for without a timeout (which consumes
+	at \a deadline are then waited for without a timeout (which consumes
 	their exit status), so that no thread runs this module's code anymore
 	when the caller returns.
-	
-eturn The number of threads that were still alive at the deadline.
+	\return The number of threads that were still alive at the deadline.
 */
 static uint32
 finish_scenario_batch(const thread_id* threads, uint32 count,
@@ -831,7 +829,7 @@ run_churn(dead_threads_churn_request& request)
 }
 
 
-/*!	Lets  count joinable threads die in the team, batch by batch, then
+/*!	Lets \a count joinable threads die in the team, batch by batch, then
 	waits for all of them in the given order and returns the time that took.
 	Every spawned thread has been waited for when this returns.
 */
