@@ -457,6 +457,42 @@ wait_until_gone(const thread_id* threads, uint32 count, bigtime_t deadline)
 	Every spawned thread is joined before this function returns, whatever
 	happened before: the threads run this module's code.
 */
+/*!	Spawns \a count threads into the team \a teamID with the creation
+	\a flags and resumes them; thread i exits with
+	DEAD_THREADS_SCENARIO_STATUS(firstIndex + i).
+	\return The number of threads spawned; \a _error says why it is less
+		than \a count.
+*/
+static uint32
+spawn_scenario_batch(team_id teamID, thread_id* threads, uint32 firstIndex,
+	uint32 count, uint32 flags, const char* what, status_t& _error)
+{
+	_error = B_OK;
+	for (uint32 i = 0; i < count; i++) {
+		char name[B_OS_NAME_LENGTH];
+		snprintf(name, sizeof(name), "dead_threads %s %" B_PRIu32, what,
+			firstIndex + i);
+
+		ThreadCreationAttributes attributes(&scenario_thread, name,
+			B_NORMAL_PRIORITY,
+			(void*)(addr_t)DEAD_THREADS_SCENARIO_STATUS(firstIndex + i),
+			teamID);
+		attributes.flags = flags;
+
+		thread_id thread = thread_create_thread(attributes, true);
+		if (thread < 0) {
+			_error = thread;
+			return i;
+		}
+
+		threads[i] = thread;
+		resume_thread(thread);
+	}
+
+	return count;
+}
+
+
 static status_t
 run_scenario(dead_threads_scenario_request& request)
 {
@@ -504,23 +540,9 @@ run_scenario(dead_threads_scenario_request& request)
 
 	// spawn
 	bigtime_t phaseStart = system_time();
-	status_t spawnError = B_OK;
-	uint32 spawned = 0;
-	for (uint32 i = 0; i < count; i++) {
-		char name[B_OS_NAME_LENGTH];
-		snprintf(name, sizeof(name), "dead_threads scenario %" B_PRIu32, i);
-
-		thread_id thread = spawn_kernel_thread_etc(&scenario_thread, name,
-			B_NORMAL_PRIORITY,
-			(void*)(addr_t)DEAD_THREADS_SCENARIO_STATUS(i), teamID);
-		if (thread < 0) {
-			spawnError = thread;
-			break;
-		}
-
-		threads[spawned++] = thread;
-		resume_thread(thread);
-	}
+	status_t spawnError;
+	uint32 spawned = spawn_scenario_batch(teamID, threads, 0, count, 0,
+		"scenario", spawnError);
 	bigtime_t spawnTime = system_time() - phaseStart;
 	TRACE("spawned %" B_PRIu32 " of %" B_PRIu32 " threads in team %" B_PRId32
 		"\n", spawned, count, teamID);
@@ -610,42 +632,6 @@ run_scenario(dead_threads_scenario_request& request)
 #else
 #	define DEAD_THREADS_KERNEL_DETACH 0
 #endif
-
-
-/*!	Spawns \a count threads into the team \a teamID with the creation
-	\a flags and resumes them; thread i exits with
-	DEAD_THREADS_SCENARIO_STATUS(firstIndex + i).
-	\return The number of threads spawned; \a _error says why it is less
-		than \a count.
-*/
-static uint32
-spawn_scenario_batch(team_id teamID, thread_id* threads, uint32 firstIndex,
-	uint32 count, uint32 flags, const char* what, status_t& _error)
-{
-	_error = B_OK;
-	for (uint32 i = 0; i < count; i++) {
-		char name[B_OS_NAME_LENGTH];
-		snprintf(name, sizeof(name), "dead_threads %s %" B_PRIu32, what,
-			firstIndex + i);
-
-		ThreadCreationAttributes attributes(&scenario_thread, name,
-			B_NORMAL_PRIORITY,
-			(void*)(addr_t)DEAD_THREADS_SCENARIO_STATUS(firstIndex + i),
-			teamID);
-		attributes.flags = flags;
-
-		thread_id thread = thread_create_thread(attributes, true);
-		if (thread < 0) {
-			_error = thread;
-			return i;
-		}
-
-		threads[i] = thread;
-		resume_thread(thread);
-	}
-
-	return count;
-}
 
 
 /*!	Waits until the batch's threads are gone; those still in the thread table
