@@ -137,25 +137,34 @@ impl NativeOutcome {
     }
 }
 
+/// The lines both outcomes end with: entries after exit, the joins, entries
+/// after the joins and the verdict over `threads` threads.
+fn write_entries_and_joins(
+    f: &mut fmt::Formatter<'_>,
+    threads: u32,
+    dead_entries: u32,
+    joins: &JoinTally,
+    dead_entries_after_join: u32,
+) -> fmt::Result {
+    writeln!(f, "dead_entries: {dead_entries}")?;
+    joins.write(f)?;
+    writeln!(f, "dead_entries_after_join: {dead_entries_after_join}")?;
+    writeln!(
+        f,
+        "verdict: {}",
+        verdict(threads, dead_entries, joins, dead_entries_after_join)
+    )
+}
+
 impl fmt::Display for NativeOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "threads: {}", self.threads)?;
-        writeln!(f, "dead_entries: {}", self.dead_entries)?;
-        self.joins.write(f)?;
-        writeln!(
+        write_entries_and_joins(
             f,
-            "dead_entries_after_join: {}",
-            self.dead_entries_after_join
-        )?;
-        writeln!(
-            f,
-            "verdict: {}",
-            verdict(
-                self.threads,
-                self.dead_entries,
-                &self.joins,
-                self.dead_entries_after_join
-            )
+            self.threads,
+            self.dead_entries,
+            &self.joins,
+            self.dead_entries_after_join,
         )
     }
 }
@@ -206,22 +215,12 @@ impl fmt::Display for ScenarioOutcome {
         writeln!(f, "order: {}", self.order)?;
         writeln!(f, "spawned: {}", self.spawned)?;
         writeln!(f, "still_alive: {}", self.still_alive)?;
-        writeln!(f, "dead_entries: {}", self.dead_entries)?;
-        self.joins.write(f)?;
-        writeln!(
+        write_entries_and_joins(
             f,
-            "dead_entries_after_join: {}",
-            self.dead_entries_after_join
-        )?;
-        writeln!(
-            f,
-            "verdict: {}",
-            verdict(
-                self.spawned,
-                self.dead_entries,
-                &self.joins,
-                self.dead_entries_after_join
-            )
+            self.spawned,
+            self.dead_entries,
+            &self.joins,
+            self.dead_entries_after_join,
         )
     }
 }
