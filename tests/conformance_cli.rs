@@ -152,3 +152,78 @@ fn native_only_elsewhere_than_haiku_is_exit_2_and_explicit() {
     assert!(text.contains("needs Haiku"), "{text}");
     assert!(text.contains("NOTHING RAN"), "{text}");
 }
+
+/// `--spawn-limit`: refused spawns give the HOST LIMIT verdict and exit 3,
+/// and never advise patching the kernel.
+#[test]
+fn refused_spawns_exit_3_and_do_not_blame_the_kernel() {
+    if !cfg!(any(target_os = "linux", target_os = "haiku")) {
+        eprintln!("skipped: the suite runs on Linux and Haiku only");
+        return;
+    }
+    let out = run(&[
+        "--threads",
+        "57",
+        "--api",
+        "pthread",
+        "--exit",
+        "exited",
+        "--order",
+        "forward",
+        "--no-reproducer",
+        "--spawn-limit",
+        "10",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("SPAWN"), "{text}");
+    assert!(text.contains("HOST LIMIT"), "{text}");
+    assert!(!text.contains("apply the patch"), "{text}");
+}
+
+/// More exited std threads than `vm.max_map_count` allows (each keeps its
+/// stack mapped until the join): the run must stop spawning in time, name
+/// the limit and exit 3, not abort ("failed to initiate panic").
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "reads vm.max_map_count from Linux's /proc"
+)]
+fn the_map_count_limit_stops_spawning_instead_of_aborting() {
+    let max: usize = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .expect("read vm.max_map_count")
+        .trim()
+        .parse()
+        .expect("a number");
+    // two mappings (stack and guard page) per exited, unjoined thread
+    let threads = (max / 2 + 1000).min(100_000);
+    let out = run(&[
+        "--threads",
+        &threads.to_string(),
+        "--api",
+        "std",
+        "--exit",
+        "exited",
+        "--order",
+        "forward",
+        "--no-reproducer",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("fatal runtime error"), "{stderr}");
+    if max / 2 + 1000 > 100_000 {
+        // a host with a raised limit may run them all
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let o = &json_lines(&out)[0];
+    assert_eq!(o["verdict"], "spawn_failed");
+    assert_eq!(o["joined_ok"], o["spawned"]);
+    assert!(o["spawn_failures"]
+        .as_object()
+        .is_some_and(|m| m.contains_key("host limit vm.max_map_count")));
+    assert!(o["host_limit"]
+        .as_str()
+        .is_some_and(|s| s.contains("likely vm.max_map_count")));
+}
