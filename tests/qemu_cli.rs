@@ -238,3 +238,22 @@ fn diagnostics_after_a_failure_are_shown_live() {
         "diagnostics of a passing list stay quiet: {stderr}"
     );
 }
+
+/// Zero is refused for the counts and limits where it can only be a mistake.
+#[test]
+fn zero_timeout_cpus_and_memory_are_usage_errors() {
+    let s = Scenario::new("serial-pass.txt");
+    for flag in ["--timeout", "--cpus", "--memory"] {
+        let out = cmd(&s, &[flag, "0"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err = text(&out.stderr);
+        assert!(err.contains("0 is not in 1.."), "{flag}: {err}");
+    }
+    assert!(s.fake_pid().is_none(), "QEMU must not start");
+    let out = Command::new(env!("CARGO_BIN_EXE_dead-threads"))
+        .args(["image", "--haiku", "/nonexistent", "-j", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("must be at least 1"));
+}

@@ -39,16 +39,19 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = KvmMode::Auto)]
     pub kvm: KvmMode,
     /// Time limit for the whole run, in seconds.
-    #[arg(long, value_name = "S", default_value_t = 900)]
+    #[arg(long, value_name = "S", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// Seconds the guest may take to power off after its last result.
     #[arg(long, value_name = "S", default_value_t = 60)]
     pub poweroff_grace: u64,
     /// Guest memory in MiB.
-    #[arg(long, value_name = "M", default_value_t = 2048)]
+    #[arg(long, value_name = "M", default_value_t = 2048,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub memory: u32,
     /// Number of virtual CPUs.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub cpus: u32,
     /// CPU model passed as `-cpu` (e.g. `host` with KVM); default: QEMU's own.
     #[arg(long, value_name = "MODEL")]
@@ -117,6 +120,14 @@ pub fn run_cli(args: Args) -> anyhow::Result<ExitCode> {
                 "note: {} does not exist (yet); build it with `dead-threads image --haiku DIR`",
                 args.image.display()
             );
+        } else {
+            match super::image_check::check(&args.image, &args.format) {
+                Ok((_, notes)) => notes.iter().for_each(|n| eprintln!("note: {n}")),
+                Err(reason) => eprintln!(
+                    "note: a real run would refuse {}: {reason}",
+                    args.image.display()
+                ),
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
