@@ -24,6 +24,8 @@ enum Command {
     Image(dead_threads::image::Args),
     /// Boot a Haiku test image in QEMU and report the KTAP results from its serial port.
     Qemu(dead_threads::qemu::Args),
+    /// Judge saved KTAP results: `ktap parse [FILE|-] [--json]`.
+    Ktap(dead_threads::ktap::Args),
     /// Patch, build, boot and verify in one go: patch apply, jam install, cross-build, image, qemu.
     Verify(dead_threads::verify::Args),
     /// Benchmark death-entry lookup: upstream's list against the modern series' index.
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Jam(args) => dead_threads::jam::run(args),
         Command::Image(args) => dead_threads::image::run(args),
         Command::Qemu(args) => dead_threads::qemu::run_command(args),
+        Command::Ktap(args) => dead_threads::ktap::run(args),
         Command::Verify(args) => dead_threads::verify::run(args),
         Command::Bench(args) => dead_threads::bench::run(args),
     };

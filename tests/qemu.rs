@@ -556,3 +556,13 @@ fn a_failure_that_is_not_kvm_is_not_blamed_on_kvm() {
         assert!(!notes.contains("KVM"), "{notes}");
     }
 }
+
+/// A guest that plans `1..0` and powers off ran nothing: its own verdict,
+/// with a failing exit status (it used to be PASSED).
+#[test]
+fn a_run_without_tests_is_no_tests() {
+    let (o, _s, _) = run("serial-no-tests.txt", |_| {});
+    assert_eq!(o.verdict, Verdict::NoTests, "{}", o.message);
+    assert_eq!(o.verdict.exit_code(), 7);
+    assert!(o.message.contains("ran no test"), "{}", o.message);
+}

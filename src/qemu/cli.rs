@@ -3,7 +3,7 @@
 use super::{
     planned_command, run, shell_line, DiskBus, KvmMode, Observer, QemuConfig, QemuOutcome, RunEvent,
 };
-use crate::ktap::{Event, Outcome, Suite, TestCase};
+use crate::ktap::{Event, Outcome, TestCase};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +18,7 @@ Exit status:
   4    time limit reached before the test plan completed
   5    guest ended without a plan, before the plan completed, or bailed out
   6    tests done but the guest did not power off within the grace period
+  7    the guest ran no test (plan 1..0, an empty test manifest)
   130  interrupted (Ctrl-C, SIGTERM); QEMU is stopped on every path
 
 Output files in --out: serial.log (raw serial bytes), results.ktap (the
@@ -28,7 +29,8 @@ qemu-stderr.log, qemu-command.txt.";
 ///
 /// Exit status: 0 all tests passed; 1 test failures; 2 QEMU or environment error;
 /// 3 kernel panic / KDL; 4 timeout; 5 guest ended without a plan, before the plan
-/// was complete, or bailed out; 6 guest did not power off; 130 interrupted.
+/// was complete, or bailed out; 6 guest did not power off; 7 no test ran;
+/// 130 interrupted.
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
@@ -280,8 +282,7 @@ pub fn summary(o: &QemuOutcome) -> String {
     if o.report.started() {
         s.push_str(&format!("results: {}\n", o.counts));
     }
-    let mut failed = Vec::new();
-    collect_failures(&o.report.root, "", &mut failed);
+    let failed = crate::ktap::failed_tests(&o.report);
     if !failed.is_empty() {
         s.push_str("failed:\n");
         for f in &failed {
@@ -325,36 +326,4 @@ pub fn summary(o: &QemuOutcome) -> String {
         o.files.json.display()
     ));
     s
-}
-
-fn collect_failures(suite: &Suite, path: &str, out: &mut Vec<String>) {
-    for t in &suite.tests {
-        let name = if t.name.is_empty() {
-            format!("#{}", t.number)
-        } else {
-            t.name.clone()
-        };
-        let full = if path.is_empty() {
-            name
-        } else {
-            format!("{path} / {name}")
-        };
-        let mut leaf_failures = false;
-        if let Some(sub) = &t.subtests {
-            let before = out.len();
-            collect_failures(sub, &full, out);
-            for m in &sub.missing {
-                out.push(format!("{full} / #{m} (missing)"));
-            }
-            leaf_failures = out.len() > before;
-        }
-        if !leaf_failures && matches!(t.outcome, Outcome::Fail | Outcome::Incomplete) {
-            let what = if t.outcome == Outcome::Incomplete {
-                " (incomplete)"
-            } else {
-                ""
-            };
-            out.push(format!("{full}{what}"));
-        }
-    }
 }

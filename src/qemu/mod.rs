@@ -24,15 +24,14 @@
 mod cli;
 mod command;
 pub mod image_check;
-mod kdl;
 mod process;
 
+pub use crate::ktap::{KdlWatch, PanicInfo};
 pub use cli::{run_cli as run_command, summary, Args, ConsoleReporter};
 pub use command::{
     command_line, find_program, kvm_usable, qemu_opt_escape, resolve_accel, shell_line, Accel,
     CommandSpec, DiskBus, KvmMode, KvmUnavailable,
 };
-pub use kdl::{KdlWatch, PanicInfo};
 
 use crate::ktap::{self, Counts, Parser, Report, SerialDemux, SerialItem};
 use crate::sys::fs::{FileOps, RealFs};
@@ -206,6 +205,9 @@ pub enum Verdict {
     Incomplete,
     /// The plan completed but the guest did not power off within the grace period.
     NoPowerOff,
+    /// The guest's plan completed without running a single test (`1..0`,
+    /// an empty test manifest): nothing was verified.
+    NoTests,
     /// Stopped by Ctrl-C / SIGTERM.
     Interrupted,
 }
@@ -221,6 +223,7 @@ impl Verdict {
             Verdict::Timeout => 4,
             Verdict::Incomplete => 5,
             Verdict::NoPowerOff => 6,
+            Verdict::NoTests => 7,
             Verdict::Interrupted => 130,
         }
     }
@@ -235,6 +238,7 @@ impl Verdict {
             Verdict::Timeout => "TIMEOUT",
             Verdict::Incomplete => "INCOMPLETE",
             Verdict::NoPowerOff => "NO POWER-OFF",
+            Verdict::NoTests => "NO TESTS",
             Verdict::Interrupted => "INTERRUPTED",
         }
     }
@@ -1091,6 +1095,13 @@ fn decide(
     }
     if counts.failed > 0 || !report.errors.is_empty() {
         return (Verdict::TestsFailed, failure_message(report), notes);
+    }
+    if ktap::ran_no_tests(&counts) {
+        return (
+            Verdict::NoTests,
+            "The guest ran no test (its plan was `1..0`: an empty test manifest?); nothing was verified. Check the image's test list (see serial.log).".to_string(),
+            notes,
+        );
     }
     (
         Verdict::Passed,
