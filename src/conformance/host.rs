@@ -106,7 +106,10 @@ fn rlimit(which: Limit) -> Option<u64> {
     };
     // SAFETY: getrlimit writes into the struct we pass.
     let rc = unsafe { libc::getrlimit(resource, &mut lim) };
-    (rc == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(lim.rlim_cur as u64)
+    // rlim_t is u32 on 32-bit Linux.
+    #[allow(clippy::unnecessary_cast)]
+    let cur = lim.rlim_cur as u64;
+    (rc == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(cur)
 }
 
 /// A soft resource limit: only read on Linux, where the guard is needed.

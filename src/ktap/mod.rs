@@ -62,10 +62,27 @@
 //!   guest runner writes it after the `not ok` line, prefixed with the name);
 //! * out-of-order or duplicate numbers, results beyond the plan, a plan that
 //!   appears twice and subtests without a result line are recorded as
-//!   [`Problem`]s; unknown lines are kept as warnings and otherwise ignored;
+//!   [`Problem`]s; lines that are not KTAP (console noise, stack traces,
+//!   unindented messages) are kept as warnings and otherwise ignored: they
+//!   never open or close a test list, wherever they stand;
 //! * [`Parser::finish`] closes what truncated output left open: a subtest list
 //!   without a result line becomes a test with outcome [`Outcome::Incomplete`],
 //!   and planned numbers that never appeared are listed in [`Suite::missing`].
+//!
+//! # Pieces
+//!
+//! * `serial`: raw bytes into lines, prefixed KTAP out of console noise,
+//!   Haiku's repeat suppression undone ([`SerialDemux`]);
+//! * `kdl`: a kernel panic and the kernel debugger in the console lines
+//!   ([`KdlWatch`]);
+//! * `model`: the document ([`Report`], [`Suite`], [`TestCase`], [`Counts`]);
+//! * `parser`: the incremental parser ([`Parser`]);
+//! * `input`: whole saved logs, in our serial form or as plain KTAP found the
+//!   way kunit_tool finds it ([`read_log`], [`PlainKtap`]);
+//! * `verdict`: the verdict on a saved log ([`judge`]: passed, failed,
+//!   crashed, incomplete, no tests) with qemu's exit statuses;
+//! * `render`: a report back as KTAP, and the list of failed tests;
+//! * `cli`: `dead-threads ktap parse`.
 
 mod cli;
 mod input;

@@ -115,7 +115,7 @@ pub struct Suite {
     pub tests: Vec<TestCase>,
     /// Diagnostic lines that belong to no test (after the last result).
     pub diagnostics: Vec<String>,
-    /// Planned test numbers that never got a result (filled by [`Parser::finish`]).
+    /// Planned test numbers that never got a result (filled by [`Parser::finish`](super::Parser::finish)).
     pub missing: Vec<u32>,
     /// Test numbers beyond the plan.
     pub extra: Vec<u32>,
