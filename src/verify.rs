@@ -29,7 +29,8 @@ const AFTER_HELP: &str = "\
 Exit status: 2 when a step before the boot fails or a prerequisite is
 missing (each says what to do); otherwise that of `dead-threads qemu` on the
 image: 0 every test passed, 1 test failures, 3 kernel panic, 4 time limit,
-5 guest ended early, 6 no power-off, 130 interrupted (see `qemu --help`).
+5 guest ended early, 6 no power-off, 7 no test ran, 130 interrupted (see
+`qemu --help`).
 --dry-run exits 0 and lists missing prerequisites as MISSING.";
 
 /// `dead-threads verify`

@@ -34,7 +34,10 @@ qemu-stderr.log, qemu-command.txt.";
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
-    /// The Haiku disk image (raw `haiku.image` or anyboot image).
+    /// The Haiku disk image (raw `haiku.image` or anyboot image). Checked
+    /// before QEMU starts: an empty file, or a raw one without a boot
+    /// signature (0x55AA at byte 510), is refused; one without a BFS volume
+    /// or BFS partition boots with a note.
     #[arg(long, value_name = "FILE")]
     pub image: PathBuf,
     /// Use KVM: auto (if /dev/kvm is usable), on (required), off (TCG).
