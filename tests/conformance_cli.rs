@@ -227,3 +227,94 @@ fn the_map_count_limit_stops_spawning_instead_of_aborting() {
         .as_str()
         .is_some_and(|s| s.contains("likely vm.max_map_count")));
 }
+
+/// Threads (tasks) that user `uid` has on the system now.
+#[cfg(target_os = "linux")]
+fn tasks_of(uid: u32) -> u64 {
+    let mut n = 0;
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(status) = std::fs::read_to_string(e.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        if field("Uid:") == Some(u64::from(uid)) {
+            n += field("Threads:").unwrap_or(1);
+        }
+    }
+    n
+}
+
+/// A real RLIMIT_NPROC (60 tasks above what the user already runs) against
+/// 100 live threads: spawns fail with EAGAIN, the verdict is SPAWN with
+/// RLIMIT_NPROC named as the likely limit, never a kernel failure. Root
+/// ignores RLIMIT_NPROC, so as root the child runs as `nobody`.
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "RLIMIT_NPROC as Linux enforces it")]
+fn a_real_rlimit_nproc_is_named_as_the_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: getuid has no preconditions.
+        let root = unsafe { libc::getuid() } == 0;
+        let uid: u32 = if root {
+            65534
+        } else {
+            unsafe { libc::getuid() }
+        };
+        let limit = tasks_of(uid) + 60;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dead-threads"));
+        cmd.args(["conformance", "--threads", "100", "--api", "pthread"])
+            .args([
+                "--exit",
+                "live",
+                "--order",
+                "forward",
+                "--no-reproducer",
+                "--json",
+            ]);
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if root
+                    && (libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(65534) != 0
+                        || libc::setuid(65534) != 0)
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let lim = libc::rlimit {
+                    rlim_cur: limit as libc::rlim_t,
+                    rlim_max: limit as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_NPROC, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let out = cmd.output().expect(
+            "run dead-threads (as root the test runs it as nobody: the target \
+             directory must be readable by others)",
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stderr}");
+        let o = &json_lines(&out)[0];
+        assert_eq!(o["verdict"], "spawn_failed", "{o}");
+        assert_eq!(o["joined_ok"], o["spawned"]);
+        assert!(
+            o["spawn_failures"]["EAGAIN"]
+                .as_u64()
+                .is_some_and(|n| n > 0),
+            "{o}"
+        );
+        let why = o["host_limit"].as_str().unwrap_or_default();
+        assert!(why.contains("likely RLIMIT_NPROC"), "{why}");
+        assert!(stderr.contains("HOST LIMIT"), "{stderr}");
+    }
+}
