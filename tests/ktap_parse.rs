@@ -204,3 +204,24 @@ fn human_output_and_read_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
+
+/// In plain KTAP a diagnostic that quotes "PANIC: " is no panic; a console
+/// line with Haiku's panic signature among the KTAP lines is.
+#[test]
+fn a_panic_in_plain_output_is_a_crash_but_a_quoted_one_is_not() {
+    let quoted = "KTAP version 1\n1..1\n# checks that PANIC: is never printed\nok 1 quiet\n";
+    let j = judge(read_log(quoted.as_bytes()));
+    assert_eq!(
+        j.verdict,
+        LogVerdict::Passed,
+        "{} {:?}",
+        j.message,
+        j.errors
+    );
+    let crashed = "KTAP version 1\n1..2\nok 1 first\nPANIC: double fault\n\
+                   Welcome to Kernel Debugging Land...\nkdebug> ";
+    let j = judge(read_log(crashed.as_bytes()));
+    assert_eq!(j.verdict, LogVerdict::Crashed, "{}", j.message);
+    assert!(j.message.contains("double fault"), "{}", j.message);
+    assert_eq!(j.verdict.exit_code(), 3);
+}

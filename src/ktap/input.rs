@@ -4,7 +4,7 @@
 
 use super::kdl::KdlWatch;
 use super::model::Report;
-use super::parser::Parser;
+use super::parser::{is_ktap_line, Parser};
 use super::serial::{clean, LineSplitter, SerialDemux, SerialItem, SERIAL_PREFIX};
 
 /// Parses a whole text (plain KTAP, or serial output when `prefixed`).
@@ -124,6 +124,11 @@ pub fn read_log(bytes: &[u8]) -> LogParse {
         let mut feed = |raw: &[u8]| {
             let line = clean(raw);
             match plain.line(&line) {
+                // A KTAP line (a diagnostic may well quote "PANIC: ") is
+                // no console output.
+                Some(k) if is_ktap_line(&k) => {
+                    parser.feed_line(&k);
+                }
                 Some(k) => {
                     kdl.line(&line);
                     parser.feed_line(&k);

@@ -97,7 +97,7 @@ pub use cli::{run, summary, Args};
 pub use input::{parse_text, read_log, strip_before_version, LogForm, LogParse, PlainKtap};
 pub use kdl::{KdlWatch, PanicInfo};
 pub use model::{Counts, Directive, Event, Outcome, Problem, Report, Suite, TestCase};
-pub use parser::{Parser, MAX_PLAN};
+pub use parser::{is_ktap_line, Parser, MAX_PLAN};
 pub use render::{failed_tests, render};
 pub use serial::{
     extract_ktap, repeat_count, LineSplitter, SerialDemux, SerialItem, SerialLine, MAX_LINE_BYTES,

@@ -103,6 +103,13 @@ fn classify(s: &str) -> Line<'_> {
     })
 }
 
+/// Whether `line` (prefix removed, indentation allowed) is a KTAP line: a
+/// version, plan, result, `# Subtest:` header, diagnostic or `Bail out!`.
+pub fn is_ktap_line(line: &str) -> bool {
+    let content = line.trim();
+    !content.is_empty() && !matches!(classify(content), Line::Unknown)
+}
+
 fn outcome(ok: bool, directive: Option<Directive>) -> Outcome {
     match directive {
         Some(Directive::Skip) => Outcome::Skip,
