@@ -19,8 +19,8 @@
 //! [`check_prerequisites`] says exactly what is missing and how to get it.
 
 use crate::jam::build_dir::{BuildDir, ARCH};
-use crate::jam::command::{find_in_path, CommandSpec};
 use crate::jam::fragment::{self, Layout};
+use crate::sys::process::{find_in_path, CommandSpec};
 use anyhow::{bail, Context, Result};
 use guest_runner::manifest::{Manifest, TestBinary, MANIFEST_FILE, MANIFEST_VERSION};
 use std::path::{Path, PathBuf};

@@ -85,8 +85,9 @@ pub enum CcError {
     },
     /// The directory does not look like a Haiku checkout.
     #[error(
-        "{0} is not a Haiku source tree (no headers/os/kernel/OS.h); \
-         pass the top directory of a haiku/haiku checkout"
+        "{} is not a Haiku source tree (no headers/os/kernel/OS.h); {}",
+        .0.display(),
+        crate::sys::tree::top_hint(.0)
     )]
     NotAHaikuTree(PathBuf),
     /// The source file to compile does not exist.

@@ -4,8 +4,8 @@
 //! a log file; on failure it shows the log lines that matter.
 
 use crate::jam::build_dir::BuildDir;
-use crate::jam::command::CommandSpec;
 use crate::jam::fragment::{self, Layout};
+use crate::sys::process::CommandSpec;
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -22,11 +22,20 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub build_dir: Option<PathBuf>,
     /// Parallel jam jobs [default: number of CPUs].
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_parser = positive_usize)]
     pub jobs: Option<usize>,
     /// Print the command without running it.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// Parses a count that must be at least 1 (`-j 0` would build nothing).
+pub fn positive_usize(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Default job count.

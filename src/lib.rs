@@ -11,4 +11,5 @@ pub mod ktap;
 pub mod module;
 pub mod patch;
 pub mod qemu;
+pub mod sys;
 pub mod verify;

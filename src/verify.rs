@@ -15,10 +15,10 @@
 use crate::cross::{self, Prerequisite};
 use crate::image;
 use crate::jam::build_dir::{default_build_dir, BuildDir};
-use crate::jam::command::CommandSpec;
 use crate::jam::fragment::{self, Layout};
 use crate::jam::{self, THIS_REPO};
 use crate::qemu::{self, ConsoleReporter, KvmMode, QemuConfig};
+use crate::sys::process::CommandSpec;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,7 +29,8 @@ const AFTER_HELP: &str = "\
 Exit status: 2 when a step before the boot fails or a prerequisite is
 missing (each says what to do); otherwise that of `dead-threads qemu` on the
 image: 0 every test passed, 1 test failures, 3 kernel panic, 4 time limit,
-5 guest ended early, 6 no power-off, 130 interrupted (see `qemu --help`).
+5 guest ended early, 6 no power-off, 7 no test ran, 130 interrupted (see
+`qemu --help`).
 --dry-run exits 0 and lists missing prerequisites as MISSING.";
 
 /// `dead-threads verify`
@@ -47,7 +48,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = THIS_REPO)]
     pub repo: PathBuf,
     /// Parallel jam jobs [default: number of CPUs].
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_parser = crate::image::positive_usize)]
     pub jobs: Option<usize>,
     /// Do not apply the kernel patch series (verify the tree as it is, e.g.
     /// to see the tests fail on an unpatched kernel).
@@ -61,10 +62,11 @@ pub struct Args {
     pub kvm: KvmMode,
     /// QEMU: time limit for the whole boot-and-test run, seconds [default:
     /// the guest runner's watchdog plus 300 s for booting and power-off].
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
     /// QEMU: guest memory in MiB.
-    #[arg(long, value_name = "M", default_value_t = 2048)]
+    #[arg(long, value_name = "M", default_value_t = 2048,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub memory: u32,
     /// Directory for serial.log, results.ktap, results.json and the QEMU files.
     #[arg(long, value_name = "DIR", default_value = "dead-threads-verify")]

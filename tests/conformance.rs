@@ -496,3 +496,64 @@ fn threads_that_never_exit_fail_the_scenario_clearly() {
         o.failure_summary()
     );
 }
+
+/// A host that refuses threads (here an injected limit: every spawn after
+/// the 40th fails) gives a separate verdict that names the limit, never a
+/// kernel failure; every thread that was spawned is still joined.
+#[test]
+fn refused_spawns_are_a_host_limit_not_a_kernel_failure() {
+    use dead_threads::conformance::host::INJECTED_LIMIT;
+    use dead_threads::conformance::PthreadBackend;
+    let _serial = real_threads();
+    let opts = RunOptions {
+        spawn_limit: Some(40),
+        ..RunOptions::default()
+    };
+    for exit in [ExitMode::Exited, ExitMode::Live] {
+        let s = Scenario::new(57, exit, dead_threads::conformance::Order::Forward, 0);
+        let outcomes = [
+            run_scenario(&mut StdBackend, &s, &opts),
+            run_scenario(&mut PthreadBackend, &s, &opts),
+        ];
+        for o in outcomes {
+            if cfg!(not(any(target_os = "linux", target_os = "haiku"))) {
+                assert_eq!(o.verdict, Verdict::NotRunnable);
+                continue;
+            }
+            assert_eq!(o.verdict, Verdict::SpawnFailed, "{} {}", o.api, s.name);
+            assert_eq!((o.spawned, o.joined_ok), (40, 40));
+            assert!(o.failures.is_empty(), "{:?}", o.failures);
+            assert_eq!(o.spawn_failures.get(INJECTED_LIMIT), Some(&17));
+            let why = o.host_limit.clone().unwrap_or_default();
+            assert!(why.contains("not the kernel"), "{why}");
+            assert!(why.contains("refused thread 41"), "{why}");
+        }
+    }
+}
+
+/// Spawn failures and lost death entries together: on the legacy model
+/// only the spawned threads are joined, so the lost entries are exactly
+/// those beyond 32 among the 50 spawned (18), never the 7 refused spawns.
+#[test]
+fn a_join_failure_counts_only_for_spawned_threads() {
+    let opts = RunOptions {
+        spawn_limit: Some(50),
+        ..RunOptions::default()
+    };
+    let s = Scenario::new(
+        57,
+        ExitMode::Exited,
+        dead_threads::conformance::Order::Forward,
+        0,
+    );
+    let o = run_scenario(&mut KernelModel::legacy(), &s, &opts);
+    assert_eq!(o.verdict, Verdict::Fail);
+    assert_eq!(o.spawned, 50);
+    assert_eq!(
+        o.failures[BAD_THREAD_ID].count,
+        50 - LEGACY_MAX_DEAD_THREADS
+    );
+    assert_eq!(o.failures[BAD_THREAD_ID].threads.to_string(), "1-18");
+    assert_eq!(o.joined_ok, LEGACY_MAX_DEAD_THREADS);
+    assert_eq!(o.spawn_failures.values().sum::<usize>(), 7);
+}

@@ -152,3 +152,169 @@ fn native_only_elsewhere_than_haiku_is_exit_2_and_explicit() {
     assert!(text.contains("needs Haiku"), "{text}");
     assert!(text.contains("NOTHING RAN"), "{text}");
 }
+
+/// `--spawn-limit`: refused spawns give the HOST LIMIT verdict and exit 3,
+/// and never advise patching the kernel.
+#[test]
+fn refused_spawns_exit_3_and_do_not_blame_the_kernel() {
+    if !cfg!(any(target_os = "linux", target_os = "haiku")) {
+        eprintln!("skipped: the suite runs on Linux and Haiku only");
+        return;
+    }
+    let out = run(&[
+        "--threads",
+        "57",
+        "--api",
+        "pthread",
+        "--exit",
+        "exited",
+        "--order",
+        "forward",
+        "--no-reproducer",
+        "--spawn-limit",
+        "10",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("SPAWN"), "{text}");
+    assert!(text.contains("HOST LIMIT"), "{text}");
+    assert!(!text.contains("apply the patch"), "{text}");
+}
+
+/// More exited std threads than `vm.max_map_count` allows (each keeps its
+/// stack mapped until the join): the run must stop spawning in time, name
+/// the limit and exit 3, not abort ("failed to initiate panic").
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "reads vm.max_map_count from Linux's /proc"
+)]
+fn the_map_count_limit_stops_spawning_instead_of_aborting() {
+    let max: usize = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .expect("read vm.max_map_count")
+        .trim()
+        .parse()
+        .expect("a number");
+    // two mappings (stack and guard page) per exited, unjoined thread
+    let threads = (max / 2 + 1000).min(100_000);
+    let out = run(&[
+        "--threads",
+        &threads.to_string(),
+        "--api",
+        "std",
+        "--exit",
+        "exited",
+        "--order",
+        "forward",
+        "--no-reproducer",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("fatal runtime error"), "{stderr}");
+    if max / 2 + 1000 > 100_000 {
+        // a host with a raised limit may run them all
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let o = &json_lines(&out)[0];
+    assert_eq!(o["verdict"], "spawn_failed");
+    assert_eq!(o["joined_ok"], o["spawned"]);
+    assert!(o["spawn_failures"]
+        .as_object()
+        .is_some_and(|m| m.contains_key("host limit vm.max_map_count")));
+    assert!(o["host_limit"]
+        .as_str()
+        .is_some_and(|s| s.contains("likely vm.max_map_count")));
+}
+
+/// Threads (tasks) that user `uid` has on the system now.
+#[cfg(target_os = "linux")]
+fn tasks_of(uid: u32) -> u64 {
+    let mut n = 0;
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(status) = std::fs::read_to_string(e.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        if field("Uid:") == Some(u64::from(uid)) {
+            n += field("Threads:").unwrap_or(1);
+        }
+    }
+    n
+}
+
+/// A real RLIMIT_NPROC (60 tasks above what the user already runs) against
+/// 100 live threads: spawns fail with EAGAIN, the verdict is SPAWN with
+/// RLIMIT_NPROC named as the likely limit, never a kernel failure. Root
+/// ignores RLIMIT_NPROC, so as root the child runs as `nobody`.
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "RLIMIT_NPROC as Linux enforces it")]
+fn a_real_rlimit_nproc_is_named_as_the_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: getuid has no preconditions.
+        let root = unsafe { libc::getuid() } == 0;
+        let uid: u32 = if root {
+            65534
+        } else {
+            unsafe { libc::getuid() }
+        };
+        let limit = tasks_of(uid) + 60;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dead-threads"));
+        cmd.args(["conformance", "--threads", "100", "--api", "pthread"])
+            .args([
+                "--exit",
+                "live",
+                "--order",
+                "forward",
+                "--no-reproducer",
+                "--json",
+            ]);
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if root
+                    && (libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(65534) != 0
+                        || libc::setuid(65534) != 0)
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let lim = libc::rlimit {
+                    rlim_cur: limit as libc::rlim_t,
+                    rlim_max: limit as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_NPROC, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let out = cmd.output().expect(
+            "run dead-threads (as root the test runs it as nobody: the target \
+             directory must be readable by others)",
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stderr}");
+        let o = &json_lines(&out)[0];
+        assert_eq!(o["verdict"], "spawn_failed", "{o}");
+        assert_eq!(o["joined_ok"], o["spawned"]);
+        assert!(
+            o["spawn_failures"]["EAGAIN"]
+                .as_u64()
+                .is_some_and(|n| n > 0),
+            "{o}"
+        );
+        let why = o["host_limit"].as_str().unwrap_or_default();
+        assert!(why.contains("likely RLIMIT_NPROC"), "{why}");
+        assert!(stderr.contains("HOST LIMIT"), "{stderr}");
+    }
+}

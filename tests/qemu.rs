@@ -492,3 +492,77 @@ fn without_kdl_commands_qemu_is_stopped_at_the_first_prompt() {
     assert!(o.panic.unwrap().command_output.is_empty());
     assert!(!log.iter().any(|l| l.starts_with("kdl ")));
 }
+
+/// Images QEMU cannot boot are refused before QEMU starts, saying what is
+/// wrong; a bare boot sector boots, with a note that it is not Haiku's.
+#[test]
+fn images_that_cannot_boot_are_refused_before_qemu_starts() {
+    let s = Scenario::new("serial-pass.txt");
+    let bad = s.dir.path().join("bad.image");
+    let mut random = vec![0u8; 64 * 1024];
+    fastrand::Rng::with_seed(7).fill(&mut random);
+    random[510] = 0; // no boot signature, whatever the generator gave
+    for (content, expect) in [
+        (Vec::new(), "is empty"),
+        (vec![0x55; 100], "less than one 512-byte sector"),
+        (random, "no boot signature"),
+    ] {
+        std::fs::write(&bad, &content).unwrap();
+        let mut cfg = config(&s);
+        cfg.image = bad.clone();
+        let e = qemu::run(&cfg, &mut |_: &RunEvent<'_>| {}).unwrap_err();
+        assert!(matches!(e, QemuError::Image { .. }), "{e}");
+        assert!(e.to_string().contains(expect), "{e}");
+        assert!(e.to_string().contains("--image"), "{e}");
+        assert!(s.fake_pid().is_none(), "QEMU must not start: {e}");
+    }
+    let mut qcow = config(&s);
+    qcow.format = "qcow2".to_string();
+    let e = qemu::run(&qcow, &mut |_: &RunEvent<'_>| {}).unwrap_err();
+    assert!(e.to_string().contains("qcow2 magic"), "{e}");
+
+    let mut sector = vec![0u8; 512];
+    sector[510] = 0x55;
+    sector[511] = 0xaa;
+    std::fs::write(&bad, &sector).unwrap();
+    let mut cfg = config(&s);
+    cfg.image = bad.clone();
+    let o = qemu::run(&cfg, &mut |_: &RunEvent<'_>| {}).unwrap();
+    s.assert_nothing_left();
+    assert_eq!(o.verdict, Verdict::Passed, "{}", o.message);
+    assert!(
+        o.notes.iter().any(|n| n.contains("not a Haiku image")),
+        "{:?}",
+        o.notes
+    );
+}
+
+/// With `--kvm auto` on a host where KVM is usable, QEMU failing before any
+/// output is retried with TCG; when it fails again the note must not blame
+/// KVM. Without usable KVM there is no retry and no KVM note at all.
+#[test]
+fn a_failure_that_is_not_kvm_is_not_blamed_on_kvm() {
+    let s = Scenario::new("serial-qemu-error.txt");
+    let mut cfg = config(&s);
+    cfg.kvm = KvmMode::Auto;
+    let o = qemu::run(&cfg, &mut |_: &RunEvent<'_>| {}).unwrap();
+    s.assert_nothing_left();
+    assert_eq!(o.verdict, Verdict::QemuFailed, "{}", o.message);
+    let notes = o.notes.join("\n");
+    assert!(!notes.contains("KVM was usable"), "{notes}");
+    if qemu::kvm_usable().is_ok() {
+        assert!(notes.contains("the cause is not KVM"), "{notes}");
+    } else {
+        assert!(!notes.contains("KVM"), "{notes}");
+    }
+}
+
+/// A guest that plans `1..0` and powers off ran nothing: its own verdict,
+/// with a failing exit status (it used to be PASSED).
+#[test]
+fn a_run_without_tests_is_no_tests() {
+    let (o, _s, _) = run("serial-no-tests.txt", |_| {});
+    assert_eq!(o.verdict, Verdict::NoTests, "{}", o.message);
+    assert_eq!(o.verdict.exit_code(), 7);
+    assert!(o.message.contains("ran no test"), "{}", o.message);
+}

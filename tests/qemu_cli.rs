@@ -238,3 +238,41 @@ fn diagnostics_after_a_failure_are_shown_live() {
         "diagnostics of a passing list stay quiet: {stderr}"
     );
 }
+
+/// Zero is refused for the counts and limits where it can only be a mistake.
+#[test]
+fn zero_timeout_cpus_and_memory_are_usage_errors() {
+    let s = Scenario::new("serial-pass.txt");
+    for flag in ["--timeout", "--cpus", "--memory"] {
+        let out = cmd(&s, &[flag, "0"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err = text(&out.stderr);
+        assert!(err.contains("0 is not in 1.."), "{flag}: {err}");
+    }
+    assert!(s.fake_pid().is_none(), "QEMU must not start");
+    let out = Command::new(env!("CARGO_BIN_EXE_dead-threads"))
+        .args(["image", "--haiku", "/nonexistent", "-j", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("must be at least 1"));
+}
+
+/// An image that cannot boot: the run exits 2 naming what is wrong before
+/// QEMU starts; a dry run still prints the command (exit 0) and says that a
+/// real run would refuse it.
+#[test]
+fn an_image_without_a_boot_sector_is_refused_and_the_dry_run_says_so() {
+    let s = Scenario::new("serial-pass.txt");
+    std::fs::write(&s.image, vec![0u8; 4096]).unwrap();
+    let out = cmd(&s, &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("no boot signature"), "{err}");
+    assert!(!err.contains("KVM"), "{err}");
+    assert!(s.fake_pid().is_none(), "QEMU must not start");
+    let out = cmd(&s, &["--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(err.contains("a real run would refuse"), "{err}");
+}

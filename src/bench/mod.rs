@@ -247,14 +247,21 @@ pub fn check_checkout(haiku: &Path) -> anyhow::Result<PathBuf> {
         .iter()
         .map(|d| haiku.join(d))
         .find(|d| CONTAINER_HEADERS.iter().all(|h| d.join(h).is_file()))
-        .with_context(|| {
-            format!(
+        .with_context(|| match crate::sys::tree::enclosing_haiku_top(haiku) {
+            Some(_) => format!(
+                "{} has no {} in {}; {}",
+                haiku.display(),
+                CONTAINER_HEADERS.join(" and "),
+                CONTAINER_DIRS.join(" or "),
+                crate::sys::tree::top_hint(haiku)
+            ),
+            None => format!(
                 "{} has no {} in {}; pass --haiku (or HAIKU_TOP) pointing at a Haiku \
-                 checkout (its headers/ directory is enough)",
+                     checkout (its headers/ directory is enough)",
                 haiku.display(),
                 CONTAINER_HEADERS.join(" and "),
                 CONTAINER_DIRS.join(" or ")
-            )
+            ),
         })
 }
 
@@ -336,33 +343,73 @@ pub fn build(haiku: &Path, util: &Path, cxx: &Path, dir: &Path) -> anyhow::Resul
     Ok(exe)
 }
 
+/// What [`measure_with`] is doing, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Compiling the benchmark.
+    Compiling,
+    /// Measuring the `index`-th (0-based) of `total` sizes, `n` dead threads.
+    Measuring {
+        /// Position among the sizes.
+        index: usize,
+        /// Number of sizes.
+        total: usize,
+        /// Dead threads in this measurement.
+        n: u32,
+    },
+}
+
 /// Builds and runs the benchmark, returning the report.
 ///
 /// # Errors
 /// Bad checkout, no compiler, compile failure, or a benchmark that failed or
 /// printed something unexpected.
 pub fn measure(haiku: &Path, cxx: Option<&Path>, sizes: &[u32]) -> anyhow::Result<Report> {
+    measure_with(haiku, cxx, sizes, |_| {})
+}
+
+/// [`measure`], telling `progress` what it is doing. Each N is measured by
+/// its own run of the benchmark, so progress is real, whatever buffering
+/// the benchmark's stdout has.
+///
+/// # Errors
+/// As [`measure`].
+pub fn measure_with(
+    haiku: &Path,
+    cxx: Option<&Path>,
+    sizes: &[u32],
+    mut progress: impl FnMut(Step),
+) -> anyhow::Result<Report> {
     let util = check_checkout(haiku)?;
     let cxx = find_cxx(cxx)?;
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    progress(Step::Compiling);
     let exe = build(haiku, &util, &cxx, dir.path())?;
     let sizes: Vec<u32> = if sizes.is_empty() {
         DEFAULT_SIZES.to_vec()
     } else {
         sizes.to_vec()
     };
-    let output = Command::new(&exe)
-        .args(sizes.iter().map(|n| n.to_string()))
-        .output()
-        .with_context(|| format!("running {}", exe.display()))?;
-    if !output.status.success() {
-        bail!(
-            "the benchmark failed ({}):\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
+    let mut measurements = Vec::new();
+    for (index, n) in sizes.iter().enumerate() {
+        progress(Step::Measuring {
+            index,
+            total: sizes.len(),
+            n: *n,
+        });
+        let output = Command::new(&exe)
+            .arg(n.to_string())
+            .output()
+            .with_context(|| format!("running {}", exe.display()))?;
+        if !output.status.success() {
+            bail!(
+                "the benchmark failed for N = {n} ({}):\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        measurements.extend(parse_output(&String::from_utf8_lossy(&output.stdout))?);
     }
-    let measurements = parse_output(&String::from_utf8_lossy(&output.stdout))?;
     for imp in [Impl::List, Impl::Index] {
         for n in &sizes {
             if !measurements.iter().any(|m| m.imp == imp && m.n == *n) {
@@ -379,6 +426,23 @@ pub fn measure(haiku: &Path, cxx: Option<&Path>, sizes: &[u32]) -> anyhow::Resul
     })
 }
 
+/// A progress display on stderr when it is a terminal; hidden otherwise
+/// (pipes, CI logs, tests).
+fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {msg:40} [{bar:20}] {pos}/{len} {elapsed}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 /// Runs `dead-threads bench`: exit 0 if the index stayed flat and the list
 /// grew, 1 if not, 2 on environment errors.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -386,7 +450,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("error: {e:#}");
         return Ok(ExitCode::from(2));
     }
-    let report = match measure(&args.haiku, args.cxx.as_deref(), &args.sizes) {
+    let bar = progress_bar();
+    let measured = measure_with(
+        &args.haiku,
+        args.cxx.as_deref(),
+        &args.sizes,
+        |step| match step {
+            Step::Compiling => bar.set_message("compiling the benchmark"),
+            Step::Measuring { index, total, n } => {
+                bar.set_length(total as u64);
+                bar.set_position(index as u64);
+                bar.set_message(format!("measuring N = {n}"));
+            }
+        },
+    );
+    bar.finish_and_clear();
+    let report = match measured {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e:#}");

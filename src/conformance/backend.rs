@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 
 use super::exit_watch::ExitWaitError;
+use super::host::{HostLimits, SpawnGuard, INJECTED_LIMIT};
 use super::outcome::{OsError, Outcome, Verdict};
 use super::scenario::{exit_value, Api, ExitMode, Scenario, Work};
 
@@ -62,6 +63,13 @@ pub trait Backend {
 
     /// Joins a thread and returns the exit value the join gave back.
     fn join(&mut self, handle: Self::Handle) -> Result<i64, OsError>;
+
+    /// Whether this backend spawns real threads in this process, so the
+    /// harness must stop before the host's per-process limits
+    /// ([`SpawnGuard`]). Models return `false` (the default).
+    fn spawns_real_threads(&self) -> bool {
+        false
+    }
 }
 
 /// In [`ExitMode::Exited`] scenarios at most this many spawned threads may
@@ -84,6 +92,10 @@ pub struct RunOptions {
     /// Progress bar to advance (one tick per spawn and per join); use
     /// [`ProgressBar::hidden`] for none.
     pub progress: ProgressBar,
+    /// Fail every spawn after this many in a scenario, as a host limit
+    /// would (with [`INJECTED_LIMIT`]): lets tests and users see how the
+    /// suite reports a host that refuses threads. `None`: no injected limit.
+    pub spawn_limit: Option<usize>,
 }
 
 impl Default for RunOptions {
@@ -91,6 +103,7 @@ impl Default for RunOptions {
         RunOptions {
             exit_timeout: DEFAULT_EXIT_TIMEOUT,
             progress: ProgressBar::hidden(),
+            spawn_limit: None,
         }
     }
 }
@@ -99,8 +112,11 @@ impl Default for RunOptions {
 ///
 /// Never hangs on a thread that does not exit in [`ExitMode::Exited`]: after
 /// the timeout the scenario fails with the error and no join is attempted
-/// (the threads are left to the OS). A spawn failure stops spawning (the
-/// outcome records it) and the threads spawned so far are still joined.
+/// (the threads are left to the OS). A spawn failure stops spawning: the
+/// outcome records it with the host limits that explain it (see
+/// [`HostLimits::explain`]), and the threads spawned so far are still
+/// joined. Real backends never spawn past the point where the host's
+/// per-process limits would abort the process ([`SpawnGuard`]).
 pub fn run_scenario<B: Backend>(
     backend: &mut B,
     scenario: &Scenario,
@@ -115,6 +131,10 @@ pub fn run_scenario<B: Backend>(
     let started = Instant::now();
     let gated = scenario.exit == ExitMode::Live;
     let mut handles: Vec<Option<B::Handle>> = Vec::with_capacity(scenario.threads);
+    let mut guard = backend
+        .spawns_real_threads()
+        .then(SpawnGuard::new)
+        .flatten();
     for index in 0..scenario.threads {
         if !gated && index >= SPAWN_WINDOW {
             if let Some(Some(old)) = handles.get(index - SPAWN_WINDOW) {
@@ -132,10 +152,18 @@ pub fn run_scenario<B: Backend>(
             work: scenario.work,
             gated,
         };
-        match backend.spawn(&spec) {
+        let spawned = if opts.spawn_limit.is_some_and(|limit| index >= limit) {
+            Err(OsError::new(INJECTED_LIMIT, None))
+        } else if let Some(Err(e)) = guard.as_mut().map(SpawnGuard::admit) {
+            Err(e)
+        } else {
+            backend.spawn(&spec)
+        };
+        match spawned {
             Ok(h) => handles.push(Some(h)),
             Err(e) => {
                 *out.spawn_failures.entry(e.name.clone()).or_default() += scenario.threads - index;
+                out.host_limit = Some(HostLimits::read().explain(index, &e.to_string()));
                 break;
             }
         }

@@ -31,8 +31,12 @@ pub enum BackendKind {
 /// Spawns N threads per scenario, optionally waits until the OS reports all
 /// of them fully exited, joins them in the given order and checks each exit
 /// value. On a kernel that loses exited threads (Haiku before hrev54540)
-/// joins fail with B_BAD_THREAD_ID / ESRCH. Exit status: 0 if every scenario
-/// passed, 1 if any failed, 2 on a usage error or when nothing could run.
+/// joins fail with B_BAD_THREAD_ID / ESRCH. A spawn the host refuses
+/// (kernel.threads-max, vm.max_map_count, RLIMIT_NPROC, memory) is not a
+/// kernel failure: the scenario's result is SPAWN and names the limit.
+/// Exit status: 0 if every scenario passed, 1 if any failed, 3 if none
+/// failed but some could not spawn all their threads, 2 on a usage error or
+/// when nothing could run.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Scenarios: the seed reproducer (57 threads sleeping 500 ms, joined in spawn order after all \
@@ -87,9 +91,16 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub exit_timeout: u64,
 
-    /// Print one JSON object per scenario (JSON lines) instead of the table.
+    /// Print one JSON object per scenario (JSON lines) instead of the
+    /// table, each as soon as its scenario has ended.
     #[arg(long)]
     pub json: bool,
+
+    /// Make every spawn after the first N of a scenario fail, as a host
+    /// limit would: shows how the suite reports a host that refuses
+    /// threads.
+    #[arg(long, value_name = "N")]
+    pub spawn_limit: Option<usize>,
 }
 
 impl Args {
@@ -152,17 +163,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let opts = RunOptions {
             exit_timeout: Duration::from_secs(args.exit_timeout),
             progress: bar.clone(),
+            spawn_limit: args.spawn_limit,
         };
-        let results = super::run_api(args.backend, api, &scenarios, &opts, |s| {
-            bar.set_message(s.name.clone());
-            bar.set_length(2 * s.threads as u64);
-            bar.set_position(0);
-        });
+        let mut write_error: Option<anyhow::Error> = None;
+        let results = super::run_api_each(
+            args.backend,
+            api,
+            &scenarios,
+            &opts,
+            |s| {
+                bar.set_message(s.name.clone());
+                bar.set_length(2 * s.threads as u64);
+                bar.set_position(0);
+            },
+            |o| {
+                if args.json && write_error.is_none() {
+                    if let Err(e) = json_line(&mut stdout, o) {
+                        write_error = Some(e);
+                    }
+                }
+            },
+        );
         bar.finish_and_clear();
+        if let Some(e) = write_error {
+            return Err(e);
+        }
         if args.json {
-            for o in &results {
-                writeln!(stdout, "{}", serde_json::to_string(o)?)?;
-            }
+            // written as each scenario ended
         } else if let Some(line) = all_not_runnable(api, &results) {
             writeln!(stdout, "{line}")?;
         } else {
@@ -182,6 +209,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         writeln!(stdout, "\n{line}")?;
     }
     Ok(verdict.exit_code())
+}
+
+/// Writes one JSON line and flushes it, so a reader sees each scenario as it
+/// ends.
+fn json_line(out: &mut impl Write, o: &Outcome) -> anyhow::Result<()> {
+    writeln!(out, "{}", serde_json::to_string(o)?)?;
+    out.flush()?;
+    Ok(())
 }
 
 /// One table line for an API none of whose scenarios can run here.
@@ -218,6 +253,13 @@ fn row(o: &Outcome) -> String {
     let (result, details) = match o.verdict {
         Verdict::Pass => ("pass", String::new()),
         Verdict::Fail => ("FAIL", o.failure_summary()),
+        Verdict::SpawnFailed => (
+            "SPAWN",
+            match &o.host_limit {
+                Some(limit) => format!("{}; {limit}", o.failure_summary()),
+                None => o.failure_summary(),
+            },
+        ),
         Verdict::NotRunnable => ("n/a", o.note.clone().unwrap_or_default()),
     };
     let mut details = details;
@@ -252,6 +294,9 @@ fn row(o: &Outcome) -> String {
 struct Summary {
     passed: usize,
     failed: usize,
+    spawn_failed: usize,
+    /// Failed scenarios with a join that failed with B_BAD_THREAD_ID/ESRCH.
+    lost_entries: usize,
     not_runnable: usize,
     joins: usize,
 }
@@ -262,18 +307,34 @@ impl Summary {
         Summary {
             passed: count(Verdict::Pass),
             failed: count(Verdict::Fail),
+            spawn_failed: count(Verdict::SpawnFailed),
+            lost_entries: outcomes
+                .iter()
+                .filter(|o| {
+                    o.verdict == Verdict::Fail
+                        && o.failures
+                            .keys()
+                            .any(|k| k == "ESRCH" || k == super::model::BAD_THREAD_ID)
+                })
+                .count(),
             not_runnable: count(Verdict::NotRunnable),
             joins: outcomes.iter().map(|o| o.joined_ok).sum(),
         }
     }
 
     fn line(&self, elapsed: Duration, backend: BackendKind) -> String {
-        let ran = self.passed + self.failed;
-        let na = if self.not_runnable > 0 {
+        let ran = self.passed + self.failed + self.spawn_failed;
+        let mut na = if self.not_runnable > 0 {
             format!(", {} not runnable here", self.not_runnable)
         } else {
             String::new()
         };
+        if self.spawn_failed > 0 && self.failed > 0 {
+            na.push_str(&format!(
+                ", {} could not spawn all their threads (a host limit, not the kernel)",
+                self.spawn_failed
+            ));
+        }
         let secs = elapsed.as_secs_f64();
         if self.failed > 0 && backend == BackendKind::LegacyModel {
             format!(
@@ -281,12 +342,27 @@ impl Summary {
                  kernel with the 32-entry limit gives (the legacy model, not this OS)",
                 self.failed, self.joins
             )
-        } else if self.failed > 0 {
+        } else if self.lost_entries > 0 {
             format!(
                 "verdict: FAIL — {} of {ran} scenarios failed{na} ({} joins ok, {secs:.2} s). \
-                 A join that fails with B_BAD_THREAD_ID/ESRCH after the thread exited means the \
-                 kernel lost its death entry: apply the patch (dead-threads patch status).",
+                 A join of a spawned thread that fails with B_BAD_THREAD_ID/ESRCH after the \
+                 thread exited means the kernel lost its death entry: apply the patch \
+                 (dead-threads patch status).",
                 self.failed, self.joins
+            )
+        } else if self.failed > 0 {
+            format!(
+                "verdict: FAIL — {} of {ran} scenarios failed{na} ({} joins ok, {secs:.2} s): \
+                 see the details of each; no join failed with B_BAD_THREAD_ID/ESRCH.",
+                self.failed, self.joins
+            )
+        } else if self.spawn_failed > 0 {
+            format!(
+                "verdict: HOST LIMIT — {} of {ran} scenarios could not spawn all their \
+                 threads{na}: the host refused them (the details name the limit), not the \
+                 kernel; every thread that was spawned joined correctly ({} joins ok, \
+                 {secs:.2} s). Run fewer --threads or raise the limit.",
+                self.spawn_failed, self.joins
             )
         } else if ran == 0 {
             format!(
@@ -305,6 +381,8 @@ impl Summary {
     fn exit_code(&self) -> ExitCode {
         if self.failed > 0 {
             ExitCode::from(1)
+        } else if self.spawn_failed > 0 {
+            ExitCode::from(3)
         } else if self.passed == 0 {
             ExitCode::from(2)
         } else {

@@ -18,6 +18,7 @@
 pub mod backend;
 mod cli;
 pub mod exit_watch;
+pub mod host;
 pub mod model;
 pub mod native;
 pub mod outcome;
@@ -40,28 +41,49 @@ pub fn run_api(
     api: Api,
     scenarios: &[Scenario],
     opts: &RunOptions,
+    on_start: impl FnMut(&Scenario),
+) -> Vec<Outcome> {
+    run_api_each(kind, api, scenarios, opts, on_start, |_| {})
+}
+
+/// Like [`run_api`], and `on_done` sees each outcome as soon as its
+/// scenario has ended (so a report can be written line by line).
+pub fn run_api_each(
+    kind: BackendKind,
+    api: Api,
+    scenarios: &[Scenario],
+    opts: &RunOptions,
     mut on_start: impl FnMut(&Scenario),
+    mut on_done: impl FnMut(&Outcome),
 ) -> Vec<Outcome> {
     fn all<B: Backend>(
         b: &mut B,
         scenarios: &[Scenario],
         opts: &RunOptions,
         on_start: &mut dyn FnMut(&Scenario),
+        on_done: &mut dyn FnMut(&Outcome),
     ) -> Vec<Outcome> {
         scenarios
             .iter()
             .map(|s| {
                 on_start(s);
-                run_scenario(b, s, opts)
+                let o = run_scenario(b, s, opts);
+                on_done(&o);
+                o
             })
             .collect()
     }
-    let on_start: &mut dyn FnMut(&Scenario) = &mut on_start;
+    let start: &mut dyn FnMut(&Scenario) = &mut on_start;
+    let done: &mut dyn FnMut(&Outcome) = &mut on_done;
     match (kind, api) {
-        (BackendKind::Os, Api::Std) => all(&mut StdBackend, scenarios, opts, on_start),
-        (BackendKind::Os, Api::Pthread) => all(&mut PthreadBackend, scenarios, opts, on_start),
-        (BackendKind::Os, Api::Native) => all(&mut NativeBackend, scenarios, opts, on_start),
-        (BackendKind::LegacyModel, _) => all(&mut KernelModel::legacy(), scenarios, opts, on_start),
-        (BackendKind::FixedModel, _) => all(&mut KernelModel::fixed(), scenarios, opts, on_start),
+        (BackendKind::Os, Api::Std) => all(&mut StdBackend, scenarios, opts, start, done),
+        (BackendKind::Os, Api::Pthread) => all(&mut PthreadBackend, scenarios, opts, start, done),
+        (BackendKind::Os, Api::Native) => all(&mut NativeBackend, scenarios, opts, start, done),
+        (BackendKind::LegacyModel, _) => {
+            all(&mut KernelModel::legacy(), scenarios, opts, start, done)
+        }
+        (BackendKind::FixedModel, _) => {
+            all(&mut KernelModel::fixed(), scenarios, opts, start, done)
+        }
     }
 }

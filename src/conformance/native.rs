@@ -44,6 +44,10 @@ impl Backend for NativeBackend {
         "os"
     }
 
+    fn spawns_real_threads(&self) -> bool {
+        true
+    }
+
     fn runnable(&self) -> Result<(), String> {
         if cfg!(target_os = "haiku") {
             Ok(())

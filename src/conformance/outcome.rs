@@ -179,8 +179,14 @@ pub const WRONG_VALUES_LISTED: usize = 8;
 pub enum Verdict {
     /// Every thread spawned, every join succeeded with the right value.
     Pass,
-    /// Something went wrong (see the outcome's fields).
+    /// A join failed or gave back a wrong value, or the threads did not
+    /// exit in time (see the outcome's fields).
     Fail,
+    /// Every spawned thread joined correctly, but the host refused to spawn
+    /// all of them (a limit such as `vm.max_map_count` or
+    /// `kernel.threads-max`; see [`Outcome::host_limit`]). Says nothing
+    /// about the kernel's death entries at this thread count.
+    SpawnFailed,
     /// The API cannot run on this OS (e.g. the native API on Linux); nothing
     /// was attempted and nothing was substituted.
     NotRunnable,
@@ -216,6 +222,10 @@ pub struct Outcome {
     pub failures: BTreeMap<String, FailureGroup>,
     /// Failed spawns grouped by error name (count).
     pub spawn_failures: BTreeMap<String, usize>,
+    /// When a spawn failed: the host limits that explain it, the likely one
+    /// and what to do ([`HostLimits::explain`](super::host::HostLimits::explain)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_limit: Option<String>,
     /// Number of successful joins that gave back a wrong exit value.
     pub wrong_exit_values: usize,
     /// The first [`WRONG_VALUES_LISTED`] wrong values.
@@ -246,6 +256,7 @@ impl Outcome {
             joined_ok: 0,
             failures: BTreeMap::new(),
             spawn_failures: BTreeMap::new(),
+            host_limit: None,
             wrong_exit_values: 0,
             wrong_exit_value_samples: Vec::new(),
             elapsed: Duration::ZERO,
@@ -274,19 +285,24 @@ impl Outcome {
     }
 
     /// Sets the verdict from the counts (unless the scenario was not
-    /// runnable or was stopped by an error).
+    /// runnable). Only what the spawned threads did can fail a scenario;
+    /// spawns the host refused make it [`Verdict::SpawnFailed`].
     pub fn finish(&mut self, elapsed: Duration) {
         self.elapsed = elapsed;
         if self.verdict == Verdict::NotRunnable {
             return;
         }
-        let clean = self.note.is_none()
-            && self.spawned == self.threads
-            && self.joined_ok == self.threads
+        let joins_clean = self.note.is_none()
+            && self.joined_ok == self.spawned
             && self.failures.is_empty()
-            && self.spawn_failures.is_empty()
             && self.wrong_exit_values == 0;
-        self.verdict = if clean { Verdict::Pass } else { Verdict::Fail };
+        self.verdict = if !joins_clean {
+            Verdict::Fail
+        } else if self.spawned < self.threads || !self.spawn_failures.is_empty() {
+            Verdict::SpawnFailed
+        } else {
+            Verdict::Pass
+        };
     }
 
     /// The failures as one short line: `25 B_BAD_THREAD_ID (joins 1-25)`.

@@ -93,6 +93,10 @@ impl Backend for StdBackend {
         "os"
     }
 
+    fn spawns_real_threads(&self) -> bool {
+        true
+    }
+
     fn runnable(&self) -> Result<(), String> {
         exit_watch_supported()
     }
@@ -169,6 +173,10 @@ impl Backend for PthreadBackend {
 
     fn name(&self) -> &str {
         "os"
+    }
+
+    fn spawns_real_threads(&self) -> bool {
+        true
     }
 
     fn runnable(&self) -> Result<(), String> {

@@ -86,8 +86,9 @@ pub struct Target {
 pub fn check_checkout(dir: &Path) -> Result<()> {
     if !dir.join("Jamrules").is_file() || !dir.join("build/jam").is_dir() {
         bail!(
-            "{} is not a Haiku checkout (no Jamrules and build/jam); pass the top of the tree with --haiku",
-            dir.display()
+            "{} is not a Haiku checkout (no Jamrules and build/jam); {}",
+            dir.display(),
+            crate::sys::tree::top_hint(dir)
         );
     }
     Ok(())
@@ -266,6 +267,67 @@ pub fn describe_install(plan: &InstallPlan) -> String {
     s
 }
 
+/// `jam install --dry-run`: the plan as far as it can be made, then every
+/// prerequisite, `MISSING` ones with what to do. Never an error: a dry run
+/// is how a user finds out what is missing (like `verify --dry-run`).
+fn dry_run_install(t: &Target) -> String {
+    let mut missing: Vec<(&str, String)> = Vec::new();
+    let mut found: Vec<(&str, String)> = Vec::new();
+    match check_checkout(&t.haiku) {
+        Ok(()) => found.push(("Haiku checkout", t.haiku.display().to_string())),
+        Err(e) => missing.push(("Haiku checkout", format!("{e:#}"))),
+    }
+    let build = match BuildDir::find(&t.haiku, t.build_dir.as_deref()) {
+        Ok(b) => {
+            found.push(("configured build directory", b.path.display().to_string()));
+            b
+        }
+        Err(e) => {
+            missing.push(("configured build directory", format!("{e:#}")));
+            let path = t
+                .build_dir
+                .clone()
+                .unwrap_or_else(|| build_dir::default_build_dir(&t.haiku));
+            BuildDir {
+                path: std::path::absolute(&path).unwrap_or(path),
+                packaging_archs: vec![],
+                cc: None,
+            }
+        }
+    };
+    let layout = Layout {
+        repo: t.repo.clone(),
+        build,
+    };
+    let mut s = String::from("dry run, nothing changed; ");
+    match plan_install(&t.haiku, &layout) {
+        Ok(plan) => {
+            s.push_str("install would write:\n");
+            s.push_str(&describe_install(&plan));
+        }
+        Err(e) => {
+            s.push_str("install cannot be planned in full:\n");
+            s.push_str(&format!("    {e:#}\n"));
+            s.push_str(&format!(
+                "it would add one include line to {} and write the stage directory {}\n",
+                user_config_path(&t.haiku).display(),
+                layout.stage().display()
+            ));
+        }
+    }
+    s.push_str("prerequisites:\n");
+    for (name, what) in &found {
+        s.push_str(&format!("   ok       {name}: {what}\n"));
+    }
+    for (name, how) in &missing {
+        s.push_str(&format!(
+            "   MISSING  {name}: {}\n",
+            how.replace('\n', "\n            ")
+        ));
+    }
+    s
+}
+
 /// A human description of an uninstall plan.
 pub fn describe_uninstall(plan: &UninstallPlan) -> String {
     let mut s = match plan.change {
@@ -291,6 +353,9 @@ pub fn describe_uninstall(plan: &UninstallPlan) -> String {
 /// Entry point of `dead-threads jam`.
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.command {
+        Command::Install(t) if t.dry_run => {
+            print!("{}", dry_run_install(&t));
+        }
         Command::Install(t) => {
             check_checkout(&t.haiku)?;
             let build = BuildDir::find(&t.haiku, t.build_dir.as_deref())?;

@@ -3,7 +3,7 @@
 use super::{
     planned_command, run, shell_line, DiskBus, KvmMode, Observer, QemuConfig, QemuOutcome, RunEvent,
 };
-use crate::ktap::{Event, Outcome, Suite, TestCase};
+use crate::ktap::{Event, Outcome, TestCase};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +18,7 @@ Exit status:
   4    time limit reached before the test plan completed
   5    guest ended without a plan, before the plan completed, or bailed out
   6    tests done but the guest did not power off within the grace period
+  7    the guest ran no test (plan 1..0, an empty test manifest)
   130  interrupted (Ctrl-C, SIGTERM); QEMU is stopped on every path
 
 Output files in --out: serial.log (raw serial bytes), results.ktap (the
@@ -28,27 +29,34 @@ qemu-stderr.log, qemu-command.txt.";
 ///
 /// Exit status: 0 all tests passed; 1 test failures; 2 QEMU or environment error;
 /// 3 kernel panic / KDL; 4 timeout; 5 guest ended without a plan, before the plan
-/// was complete, or bailed out; 6 guest did not power off; 130 interrupted.
+/// was complete, or bailed out; 6 guest did not power off; 7 no test ran;
+/// 130 interrupted.
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
-    /// The Haiku disk image (raw `haiku.image` or anyboot image).
+    /// The Haiku disk image (raw `haiku.image` or anyboot image). Checked
+    /// before QEMU starts: an empty file, or a raw one without a boot
+    /// signature (0x55AA at byte 510), is refused; one without a BFS volume
+    /// or BFS partition boots with a note.
     #[arg(long, value_name = "FILE")]
     pub image: PathBuf,
     /// Use KVM: auto (if /dev/kvm is usable), on (required), off (TCG).
     #[arg(long, value_enum, default_value_t = KvmMode::Auto)]
     pub kvm: KvmMode,
     /// Time limit for the whole run, in seconds.
-    #[arg(long, value_name = "S", default_value_t = 900)]
+    #[arg(long, value_name = "S", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// Seconds the guest may take to power off after its last result.
     #[arg(long, value_name = "S", default_value_t = 60)]
     pub poweroff_grace: u64,
     /// Guest memory in MiB.
-    #[arg(long, value_name = "M", default_value_t = 2048)]
+    #[arg(long, value_name = "M", default_value_t = 2048,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub memory: u32,
     /// Number of virtual CPUs.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub cpus: u32,
     /// CPU model passed as `-cpu` (e.g. `host` with KVM); default: QEMU's own.
     #[arg(long, value_name = "MODEL")]
@@ -117,6 +125,14 @@ pub fn run_cli(args: Args) -> anyhow::Result<ExitCode> {
                 "note: {} does not exist (yet); build it with `dead-threads image --haiku DIR`",
                 args.image.display()
             );
+        } else {
+            match super::image_check::check(&args.image, &args.format) {
+                Ok((_, notes)) => notes.iter().for_each(|n| eprintln!("note: {n}")),
+                Err(reason) => eprintln!(
+                    "note: a real run would refuse {}: {reason}",
+                    args.image.display()
+                ),
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -269,8 +285,7 @@ pub fn summary(o: &QemuOutcome) -> String {
     if o.report.started() {
         s.push_str(&format!("results: {}\n", o.counts));
     }
-    let mut failed = Vec::new();
-    collect_failures(&o.report.root, "", &mut failed);
+    let failed = crate::ktap::failed_tests(&o.report);
     if !failed.is_empty() {
         s.push_str("failed:\n");
         for f in &failed {
@@ -314,36 +329,4 @@ pub fn summary(o: &QemuOutcome) -> String {
         o.files.json.display()
     ));
     s
-}
-
-fn collect_failures(suite: &Suite, path: &str, out: &mut Vec<String>) {
-    for t in &suite.tests {
-        let name = if t.name.is_empty() {
-            format!("#{}", t.number)
-        } else {
-            t.name.clone()
-        };
-        let full = if path.is_empty() {
-            name
-        } else {
-            format!("{path} / {name}")
-        };
-        let mut leaf_failures = false;
-        if let Some(sub) = &t.subtests {
-            let before = out.len();
-            collect_failures(sub, &full, out);
-            for m in &sub.missing {
-                out.push(format!("{full} / #{m} (missing)"));
-            }
-            leaf_failures = out.len() > before;
-        }
-        if !leaf_failures && matches!(t.outcome, Outcome::Fail | Outcome::Incomplete) {
-            let what = if t.outcome == Outcome::Incomplete {
-                " (incomplete)"
-            } else {
-                ""
-            };
-            out.push(format!("{full}{what}"));
-        }
-    }
 }

@@ -23,17 +23,18 @@
 
 mod cli;
 mod command;
-mod kdl;
+pub mod image_check;
 mod process;
 
+pub use crate::ktap::{KdlWatch, PanicInfo};
 pub use cli::{run_cli as run_command, summary, Args, ConsoleReporter};
 pub use command::{
     command_line, find_program, kvm_usable, qemu_opt_escape, resolve_accel, shell_line, Accel,
     CommandSpec, DiskBus, KvmMode, KvmUnavailable,
 };
-pub use kdl::{KdlWatch, PanicInfo};
 
 use crate::ktap::{self, Counts, Parser, Report, SerialDemux, SerialItem};
+use crate::sys::fs::{FileOps, RealFs};
 use process::{describe_status, GroupChild};
 use serde::Serialize;
 use std::fs::File;
@@ -204,6 +205,9 @@ pub enum Verdict {
     Incomplete,
     /// The plan completed but the guest did not power off within the grace period.
     NoPowerOff,
+    /// The guest's plan completed without running a single test (`1..0`,
+    /// an empty test manifest): nothing was verified.
+    NoTests,
     /// Stopped by Ctrl-C / SIGTERM.
     Interrupted,
 }
@@ -219,6 +223,7 @@ impl Verdict {
             Verdict::Timeout => 4,
             Verdict::Incomplete => 5,
             Verdict::NoPowerOff => 6,
+            Verdict::NoTests => 7,
             Verdict::Interrupted => 130,
         }
     }
@@ -233,6 +238,7 @@ impl Verdict {
             Verdict::Timeout => "TIMEOUT",
             Verdict::Incomplete => "INCOMPLETE",
             Verdict::NoPowerOff => "NO POWER-OFF",
+            Verdict::NoTests => "NO TESTS",
             Verdict::Interrupted => "INTERRUPTED",
         }
     }
@@ -524,33 +530,38 @@ fn create(path: &Path) -> Result<File, QemuError> {
     })
 }
 
+/// Writes `data` to `path` atomically (see [`crate::sys::fs::RealFs`]): a
+/// run that is killed never leaves a half-written results.json.
+fn write_output(path: &Path, data: &str) -> Result<(), QemuError> {
+    RealFs
+        .write(path, data.as_bytes())
+        .map_err(|source| QemuError::Output {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 /// Boots the image and supervises QEMU until a verdict is reached.
 ///
-/// Returns `Err` only if QEMU could not be started (missing QEMU or image,
-/// unusable KVM with `--kvm on`, unwritable output directory). Every run that
-/// started returns a [`QemuOutcome`]; QEMU and everything in its process group
-/// have been stopped and reaped by then, and the output files are written.
+/// Returns `Err` only if QEMU could not be started (missing QEMU, an image
+/// that cannot boot (see [`image_check`]), unusable KVM with `--kvm on`,
+/// unwritable output directory). Every run that started returns a
+/// [`QemuOutcome`]; QEMU and everything in its process group have been
+/// stopped and reaped by then, and the output files are written.
 ///
 /// With [`KvmMode::Auto`], a KVM run in which QEMU fails before the guest
 /// wrote anything (some hosts, e.g. nested virtualisation, open /dev/kvm but
 /// cannot run a guest with it) is repeated once with TCG; the outcome's notes
-/// say so and quote QEMU's error.
+/// say so and quote QEMU's error. When QEMU fails the same way with TCG, KVM
+/// was not the cause and the notes say that instead.
 pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome, QemuError> {
     let first = run_once(cfg, None, observer)?;
-    let kvm_failed_early = cfg.kvm == KvmMode::Auto
-        && first.accel == Accel::Kvm
-        && first.verdict == Verdict::QemuFailed
-        && std::fs::metadata(&first.files.serial_log).is_ok_and(|m| m.len() == 0);
+    let kvm_failed_early =
+        cfg.kvm == KvmMode::Auto && first.accel == Accel::Kvm && failed_before_output(&first);
     if !kvm_failed_early {
         return Ok(first);
     }
-    let why = first
-        .qemu_stderr_tail
-        .iter()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .cloned()
-        .unwrap_or_else(|| first.qemu_exit.clone());
+    let why = last_stderr_line(&first);
     let reason = format!("QEMU failed with KVM ({why}); retrying with TCG");
     observer.event(&RunEvent::Retrying { reason: &reason });
     // `-cpu host` exists only with KVM.
@@ -559,47 +570,105 @@ pub fn run(cfg: &QemuConfig, observer: &mut dyn Observer) -> Result<QemuOutcome,
         tcg_cfg.cpu = None;
     }
     let mut second = run_once(&tcg_cfg, Some(Accel::Tcg), observer)?;
-    second.notes.insert(
-        0,
-        format!("KVM was usable but QEMU failed with it ({why}); this run used TCG. Use --kvm off to skip the attempt."),
-    );
-    std::fs::write(
+    let note = if failed_before_output(&second) {
+        format!(
+            "QEMU failed with KVM ({why}) and again with TCG ({}): the cause is not KVM.",
+            last_stderr_line(&second)
+        )
+    } else {
+        format!(
+            "KVM was usable but QEMU failed with it ({why}); this run used TCG. Use --kvm off \
+             to skip the attempt."
+        )
+    };
+    second.notes.insert(0, note);
+    write_output(
         &second.files.json,
-        serde_json::to_string_pretty(&second).expect("outcome serialises") + "\n",
-    )
-    .map_err(|source| QemuError::Output {
-        path: second.files.json.clone(),
-        source,
-    })?;
+        &(serde_json::to_string_pretty(&second).expect("outcome serialises") + "\n"),
+    )?;
     Ok(second)
 }
 
+/// Whether QEMU failed before the guest wrote anything to the serial port.
+fn failed_before_output(o: &QemuOutcome) -> bool {
+    o.verdict == Verdict::QemuFailed
+        && std::fs::metadata(&o.files.serial_log).is_ok_and(|m| m.len() == 0)
+}
+
+/// QEMU's last non-empty stderr line, or how it ended.
+fn last_stderr_line(o: &QemuOutcome) -> String {
+    o.qemu_stderr_tail
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| o.qemu_exit.clone())
+}
+
+/// One QEMU run: prepare, start, supervise, stop, judge.
 fn run_once(
     cfg: &QemuConfig,
     accel: Option<Accel>,
     observer: &mut dyn Observer,
 ) -> Result<QemuOutcome, QemuError> {
-    let qemu = find_program(&cfg.qemu).ok_or_else(|| QemuError::QemuNotFound(cfg.qemu.clone()))?;
-    let image = match std::fs::metadata(&cfg.image) {
-        Ok(m) if m.is_file() => {
-            std::fs::canonicalize(&cfg.image).map_err(|e| QemuError::Image {
-                path: cfg.image.clone(),
-                reason: e.to_string(),
-            })?
-        }
-        Ok(_) => {
-            return Err(QemuError::Image {
-                path: cfg.image.clone(),
-                reason: "not a regular file".to_string(),
-            })
-        }
-        Err(e) => {
-            return Err(QemuError::Image {
-                path: cfg.image.clone(),
-                reason: e.to_string(),
-            })
-        }
+    let plan = prepare(cfg, accel)?;
+    let mut stderr_log = create(&plan.paths.qemu_stderr)?;
+    let mut s = Stream {
+        start: Instant::now(),
+        demux: SerialDemux::new(),
+        parser: Parser::new(),
+        kdl: KdlWatch::new(),
+        kdl_since: None,
+        serial_log: create(&plan.paths.serial_log)?,
+        ktap_file: create(&plan.paths.ktap)?,
+        observer,
+        write_error: None,
+        paths: plan.paths.clone(),
     };
+    let (mut child, mut pipes, serial_in) = start(cfg, &plan, &mut stderr_log)?;
+    s.start = pipes.started;
+    s.observer.event(&RunEvent::Started {
+        command: &plan.argv,
+        accel: plan.accel,
+        pid: child.pid(),
+        serial_log: &plan.paths.serial_log,
+    });
+    let end = supervise(cfg, &mut s, &mut pipes, &mut child, serial_in);
+    let at = s.at();
+    if let Some(reason) = stop_reason(cfg, &end) {
+        s.observer.event(&RunEvent::Stopping {
+            at,
+            reason: &reason,
+        });
+    }
+    let status = child.stop(Duration::from_secs(3));
+    let elapsed = pipes.started.elapsed();
+    pipes.drain(&mut s, Duration::from_secs(2));
+    s.finish();
+    let _ = pipes.stderr_log.flush();
+    conclude(cfg, plan, s, &pipes, end, status, elapsed)
+}
+
+/// What [`prepare`] settled before QEMU starts.
+struct Plan {
+    argv: Vec<String>,
+    accel: Accel,
+    paths: OutputFiles,
+    /// Notes from the image check.
+    notes: Vec<String>,
+    qemu: PathBuf,
+}
+
+/// Finds QEMU, checks the image, resolves the accelerator, creates the
+/// output directory and writes the command file.
+fn prepare(cfg: &QemuConfig, accel: Option<Accel>) -> Result<Plan, QemuError> {
+    let qemu = find_program(&cfg.qemu).ok_or_else(|| QemuError::QemuNotFound(cfg.qemu.clone()))?;
+    let image_error = |reason: String| QemuError::Image {
+        path: cfg.image.clone(),
+        reason,
+    };
+    let (_, notes) = image_check::check(&cfg.image, &cfg.format).map_err(image_error)?;
+    let image = std::fs::canonicalize(&cfg.image).map_err(|e| image_error(e.to_string()))?;
     let accel = match accel {
         Some(a) => a,
         None => resolve_accel(cfg.kvm).map_err(|e| QemuError::Kvm(e.0))?,
@@ -615,17 +684,95 @@ fn run_once(
         ..cfg.clone()
     };
     let argv = command_line(&resolved.spec(accel));
-    std::fs::write(&paths.command, format!("{}\n", shell_line(&argv))).map_err(|source| {
-        QemuError::Output {
-            path: paths.command.clone(),
-            source,
-        }
-    })?;
-    let serial_log = create(&paths.serial_log)?;
-    let ktap_file = create(&paths.ktap)?;
-    let mut stderr_log = create(&paths.qemu_stderr)?;
+    write_output(&paths.command, &format!("{}\n", shell_line(&argv)))?;
+    Ok(Plan {
+        argv,
+        accel,
+        paths,
+        notes,
+        qemu,
+    })
+}
 
-    let mut cmd = Command::new(&argv[0]);
+/// QEMU's output as it arrives: the reader threads' channel, which pipes
+/// have ended, and QEMU's stderr (logged, and its tail kept).
+struct Output<'l> {
+    rx: mpsc::Receiver<Msg>,
+    started: Instant,
+    serial_eof: bool,
+    stderr_eof: bool,
+    stderr_log: &'l mut File,
+    stderr_tail: Vec<u8>,
+}
+
+impl Output<'_> {
+    /// Handles one message from a reader thread.
+    fn handle(&mut self, msg: Msg, s: &mut Stream<'_>) {
+        match msg {
+            Msg::Serial(b) => s.bytes(&b),
+            Msg::SerialEof => self.serial_eof = true,
+            Msg::Stderr(b) => {
+                let _ = self.stderr_log.write_all(&b);
+                self.stderr_tail.extend_from_slice(&b);
+                if self.stderr_tail.len() > 16 * 1024 {
+                    let cut = self.stderr_tail.len() - 16 * 1024;
+                    self.stderr_tail.drain(..cut);
+                }
+            }
+            Msg::StderrEof => self.stderr_eof = true,
+        }
+    }
+
+    /// Waits up to `tick` for output and handles it.
+    fn poll(&mut self, s: &mut Stream<'_>, tick: Duration) {
+        match self.rx.recv_timeout(tick) {
+            Ok(msg) => self.handle(msg, s),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                self.serial_eof = true;
+                self.stderr_eof = true;
+            }
+        }
+    }
+
+    fn ended(&self) -> bool {
+        self.serial_eof && self.stderr_eof
+    }
+
+    /// Reads what the readers still have (they end when the group's pipes
+    /// close), for at most `limit`.
+    fn drain(&mut self, s: &mut Stream<'_>, limit: Duration) {
+        let until = Instant::now() + limit;
+        while !self.ended() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match self.rx.recv_timeout(left) {
+                Ok(msg) => self.handle(msg, s),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// The last 20 lines of QEMU's stderr.
+    fn stderr_lines(&self) -> Vec<String> {
+        let lines: Vec<String> = String::from_utf8_lossy(&self.stderr_tail)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines[lines.len().saturating_sub(20)..].to_vec()
+    }
+}
+
+/// Starts QEMU in its own process group with reader threads on its stdout
+/// (the serial port) and stderr.
+fn start<'l>(
+    cfg: &QemuConfig,
+    plan: &Plan,
+    stderr_log: &'l mut File,
+) -> Result<(GroupChild, Output<'l>, Option<std::process::ChildStdin>), QemuError> {
+    let mut cmd = Command::new(&plan.argv[0]);
     // The serial port's input is QEMU's stdin: a pipe only when there are KDL
     // commands to type.
     let stdin = if cfg.kdl_commands.is_empty() {
@@ -633,15 +780,15 @@ fn run_once(
     } else {
         Stdio::piped()
     };
-    cmd.args(&argv[1..])
+    cmd.args(&plan.argv[1..])
         .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let (mut child, pipes) = GroupChild::spawn(&mut cmd).map_err(|source| QemuError::Spawn {
-        qemu: qemu.clone(),
+    let (child, pipes) = GroupChild::spawn(&mut cmd).map_err(|source| QemuError::Spawn {
+        qemu: plan.qemu.clone(),
         source,
     })?;
-    let start = Instant::now();
+    let started = Instant::now();
     let (tx, rx) = mpsc::channel();
     if let Some(out) = pipes.stdout {
         reader(out, tx.clone(), true);
@@ -650,55 +797,35 @@ fn run_once(
         reader(err, tx.clone(), false);
     }
     drop(tx);
-    let mut serial_in = pipes.stdin;
+    let output = Output {
+        rx,
+        started,
+        serial_eof: false,
+        stderr_eof: false,
+        stderr_log,
+        stderr_tail: Vec::new(),
+    };
+    Ok((child, output, pipes.stdin))
+}
+
+/// Reads QEMU's output until the run must end, and says why: QEMU exited,
+/// the guest is in the kernel debugger (after typing the configured
+/// commands), the tests are done but the guest does not power off, the
+/// time limit, or an interrupt.
+fn supervise(
+    cfg: &QemuConfig,
+    s: &mut Stream<'_>,
+    out: &mut Output<'_>,
+    child: &mut GroupChild,
+    mut serial_in: Option<std::process::ChildStdin>,
+) -> End {
     let mut kdl_sent = 0usize;
-    observer.event(&RunEvent::Started {
-        command: &argv,
-        accel,
-        pid: child.pid(),
-        serial_log: &paths.serial_log,
-    });
-
-    let mut s = Stream {
-        start,
-        demux: SerialDemux::new(),
-        parser: Parser::new(),
-        kdl: KdlWatch::new(),
-        kdl_since: None,
-        serial_log,
-        ktap_file,
-        observer,
-        write_error: None,
-        paths: paths.clone(),
-    };
-    let mut stderr_tail: Vec<u8> = Vec::new();
-    let mut on_stderr = |bytes: &[u8], log: &mut File| {
-        let _ = log.write_all(bytes);
-        stderr_tail.extend_from_slice(bytes);
-        if stderr_tail.len() > 16 * 1024 {
-            let cut = stderr_tail.len() - 16 * 1024;
-            stderr_tail.drain(..cut);
-        }
-    };
-
-    let mut serial_eof = false;
-    let mut stderr_eof = false;
     let mut exited_at: Option<Instant> = None;
     let mut done_at: Option<Instant> = None;
-    let deadline = start + cfg.timeout;
+    let deadline = out.started + cfg.timeout;
     let tick = Duration::from_millis(50);
-    let end = loop {
-        match rx.recv_timeout(tick) {
-            Ok(Msg::Serial(b)) => s.bytes(&b),
-            Ok(Msg::SerialEof) => serial_eof = true,
-            Ok(Msg::Stderr(b)) => on_stderr(&b, &mut stderr_log),
-            Ok(Msg::StderrEof) => stderr_eof = true,
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                serial_eof = true;
-                stderr_eof = true;
-            }
-        }
+    loop {
+        out.poll(s, tick);
         let now = Instant::now();
         if exited_at.is_none() && child.has_exited() {
             exited_at = Some(now);
@@ -706,8 +833,8 @@ fn run_once(
         if let Some(t) = exited_at {
             // Read what is still in the pipes; stop waiting if something outside
             // the group keeps them open.
-            if (serial_eof && stderr_eof) || now.duration_since(t) > Duration::from_secs(2) {
-                break End::Exited;
+            if out.ended() || now.duration_since(t) > Duration::from_secs(2) {
+                return End::Exited;
             }
             continue;
         }
@@ -716,27 +843,13 @@ fn run_once(
             .as_ref()
             .is_some_and(|f| f.load(Ordering::SeqCst))
         {
-            break End::Interrupted;
+            return End::Interrupted;
         }
         if let Some(t) = s.kdl_since {
-            let prompts = s.kdl.prompts();
-            if prompts > kdl_sent && kdl_sent < cfg.kdl_commands.len() {
-                // KDL reads a line from the serial port; `\r` ends it.
-                let command = &cfg.kdl_commands[kdl_sent];
-                kdl_sent += 1;
-                let sent = serial_in
-                    .as_mut()
-                    .is_some_and(|w| w.write_all(format!("{command}\r").as_bytes()).is_ok());
-                let at = s.at();
-                s.observer
-                    .event(&RunEvent::KdlCommand { at, command, sent });
-                s.kdl_since = Some(now);
-                continue;
+            match kdl_step(cfg, s, &mut serial_in, &mut kdl_sent, t, now) {
+                Some(end) => return end,
+                None => continue,
             }
-            if prompts > kdl_sent || now.duration_since(t) >= cfg.kdl_settle {
-                break End::Kdl;
-            }
-            continue;
         }
         if done_at.is_none() && (s.parser.plan_complete() || s.parser.bailed_out()) {
             done_at = Some(now);
@@ -746,22 +859,50 @@ fn run_once(
                 grace: cfg.poweroff_grace,
             });
         }
-        if let Some(t) = done_at {
-            if now.duration_since(t) >= cfg.poweroff_grace {
-                break End::NoPowerOff;
-            }
+        if done_at.is_some_and(|t| now.duration_since(t) >= cfg.poweroff_grace) {
+            return End::NoPowerOff;
         }
         if now >= deadline {
-            break if done_at.is_some() {
+            return if done_at.is_some() {
                 End::NoPowerOff
             } else {
                 End::Timeout
             };
         }
-    };
+    }
+}
 
-    let at = s.at();
-    let reason = match end {
+/// In the kernel debugger: types the next configured command at a new
+/// `kdebug>` prompt, or ends the run when the commands are done (or the
+/// prompt does not come within [`QemuConfig::kdl_settle`]).
+fn kdl_step(
+    cfg: &QemuConfig,
+    s: &mut Stream<'_>,
+    serial_in: &mut Option<std::process::ChildStdin>,
+    kdl_sent: &mut usize,
+    since: Instant,
+    now: Instant,
+) -> Option<End> {
+    let prompts = s.kdl.prompts();
+    if prompts > *kdl_sent && *kdl_sent < cfg.kdl_commands.len() {
+        // KDL reads a line from the serial port; `\r` ends it.
+        let command = &cfg.kdl_commands[*kdl_sent];
+        *kdl_sent += 1;
+        let sent = serial_in
+            .as_mut()
+            .is_some_and(|w| w.write_all(format!("{command}\r").as_bytes()).is_ok());
+        let at = s.at();
+        s.observer
+            .event(&RunEvent::KdlCommand { at, command, sent });
+        s.kdl_since = Some(now);
+        return None;
+    }
+    (prompts > *kdl_sent || now.duration_since(since) >= cfg.kdl_settle).then_some(End::Kdl)
+}
+
+/// Why the runner stops QEMU (`None`: QEMU exited by itself).
+fn stop_reason(cfg: &QemuConfig, end: &End) -> Option<String> {
+    match end {
         End::Exited => None,
         End::Timeout => Some(format!(
             "time limit of {} s reached",
@@ -773,29 +914,19 @@ fn run_once(
         )),
         End::Kdl => Some("the guest is in the kernel debugger".to_string()),
         End::Interrupted => Some("interrupted".to_string()),
-    };
-    if let Some(r) = &reason {
-        s.observer.event(&RunEvent::Stopping { at, reason: r });
     }
-    let status = child.stop(Duration::from_secs(3));
-    let elapsed = start.elapsed();
-    // Drain what the readers still have (they end when the group's pipes close).
-    let drain_until = Instant::now() + Duration::from_secs(2);
-    while !(serial_eof && stderr_eof) {
-        let left = drain_until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        match rx.recv_timeout(left) {
-            Ok(Msg::Serial(b)) => s.bytes(&b),
-            Ok(Msg::SerialEof) => serial_eof = true,
-            Ok(Msg::Stderr(b)) => on_stderr(&b, &mut stderr_log),
-            Ok(Msg::StderrEof) => stderr_eof = true,
-            Err(_) => break,
-        }
-    }
-    s.finish();
-    let _ = stderr_log.flush();
+}
+
+/// Judges the finished run and writes results.json.
+fn conclude(
+    cfg: &QemuConfig,
+    plan: Plan,
+    mut s: Stream<'_>,
+    out: &Output<'_>,
+    end: End,
+    status: ExitStatus,
+    elapsed: Duration,
+) -> Result<QemuOutcome, QemuError> {
     let write_error = s.write_error.take();
     let mut kdl = s.kdl.info().cloned();
     if let (Some(info), true) = (kdl.as_mut(), cfg.kdl_commands.is_empty()) {
@@ -803,14 +934,10 @@ fn run_once(
         info.command_output.clear();
     }
     let report = s.parser.finish();
-    let stderr_lines: Vec<String> = String::from_utf8_lossy(&stderr_tail)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    let stderr_tail = stderr_lines[stderr_lines.len().saturating_sub(20)..].to_vec();
-
+    let stderr_tail = out.stderr_lines();
     let (verdict, message, mut notes) =
         decide(cfg, &end, status, &report, kdl.as_ref(), &stderr_tail);
+    notes.splice(0..0, plan.notes);
     if let Some((path, e)) = &write_error {
         notes.push(format!("could not write {}: {e}", path.display()));
     }
@@ -824,16 +951,13 @@ fn run_once(
         qemu_exit: describe_status(status),
         qemu_exited_by_itself: end == End::Exited,
         qemu_stderr_tail: stderr_tail,
-        accel,
-        command: argv,
+        accel: plan.accel,
+        command: plan.argv,
         elapsed_secs: elapsed.as_secs_f64(),
-        files: paths.clone(),
+        files: plan.paths,
     };
     let json = serde_json::to_string_pretty(&outcome).expect("outcome serialises");
-    std::fs::write(&paths.json, json + "\n").map_err(|source| QemuError::Output {
-        path: paths.json.clone(),
-        source,
-    })?;
+    write_output(&outcome.files.json, &(json + "\n"))?;
     Ok(outcome)
 }
 
@@ -971,6 +1095,13 @@ fn decide(
     }
     if counts.failed > 0 || !report.errors.is_empty() {
         return (Verdict::TestsFailed, failure_message(report), notes);
+    }
+    if ktap::ran_no_tests(&counts) {
+        return (
+            Verdict::NoTests,
+            "The guest ran no test (its plan was `1..0`: an empty test manifest?); nothing was verified. Check the image's test list (see serial.log).".to_string(),
+            notes,
+        );
     }
     (
         Verdict::Passed,

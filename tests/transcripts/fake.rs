@@ -26,6 +26,18 @@ pub fn qemu() -> &'static Path {
     })
 }
 
+/// The first 4 KiB of a bootable raw `haiku.image` as the runner checks it:
+/// the boot signature 0x55 0xAA at byte 510 (makebootable's boot block) and
+/// a BFS superblock's magic1 ("BFS1", little-endian) at byte 544. No Haiku
+/// bytes: the rest is zeros.
+pub fn haiku_like_image() -> Vec<u8> {
+    let mut image = vec![0u8; 4096];
+    image[510] = 0x55;
+    image[511] = 0xaa;
+    image[544..548].copy_from_slice(&0x4246_5331u32.to_le_bytes());
+    image
+}
+
 /// One fake boot: a temp dir with `haiku.image` (dummy), `transcript.txt` and
 /// the runner's output directory `out/`.
 pub struct Scenario {
@@ -38,7 +50,7 @@ impl Scenario {
     pub fn new(transcript: &str) -> Scenario {
         let dir = tempfile::tempdir().unwrap();
         let image = dir.path().join("haiku.image");
-        std::fs::write(&image, b"not really a disk image\n").unwrap();
+        std::fs::write(&image, haiku_like_image()).unwrap();
         std::fs::copy(
             super::replay::path(transcript),
             dir.path().join("transcript.txt"),

@@ -22,7 +22,7 @@
 //! result line, where KTAP puts diagnostics about a test. A failed case's
 //! output can only follow its `not ok` line (libtest prints it after all
 //! results); each of those lines starts with the case's name, which is how
-//! the host's parser (`src/ktap.rs`) files them under that case.
+//! the host's parser (`src/ktap/mod.rs`) files them under that case.
 //!
 //! Everything here is pure: it returns lines (without prefix or newline);
 //! the caller hands them to a [`crate::sink::Sink`].
@@ -33,7 +33,7 @@ use crate::libtest::{Event, LibtestParser, Outcome};
 pub const VERSION_LINE: &str = "KTAP version 1";
 
 /// Indentation of one nesting level (two spaces, as the host's protocol
-/// documentation in `src/ktap.rs` specifies).
+/// documentation in `src/ktap/mod.rs` specifies).
 pub const INDENT: &str = "  ";
 
 /// Longest line written to the serial port, prefix and newline included:

@@ -1,0 +1,8 @@
+//! What several subcommands share about the host system: writing files
+//! ([`fs`]), describing child processes ([`process`]) and finding the top
+//! of a Haiku checkout ([`tree`]). Nothing here belongs to one subcommand,
+//! so none has to reach into another.
+
+pub mod fs;
+pub mod process;
+pub mod tree;
