@@ -5,10 +5,12 @@
 //!
 //! What is checked: the series applies in order and reverts to the exact
 //! original files; every touched kernel and libroot file compiles for
-//! `x86_64-unknown-haiku` with the checkout's headers (`haiku_cc`); the new
-//! syscall's userland and kernel declarations agree (what gensyscalls relies
-//! on); the test module builds against the patched tree; and the compile
-//! check has teeth: libroot's patch alone does not compile.
+//! `x86_64-unknown-haiku` with the checkout's headers (`haiku_cc`), after the
+//! whole series and after each of its patches (every fix stands without the
+//! ones after it); the new syscall's userland and kernel declarations agree
+//! (what gensyscalls relies on); the test module builds against the patched
+//! tree; and the compile check has teeth: libroot's patch alone does not
+//! compile.
 //! Nothing here builds or boots Haiku.
 
 mod common;
@@ -197,6 +199,51 @@ fn series_applies_compiles_and_reverts() {
             "{f} differs from the original after reverting"
         );
     }
+}
+
+/// Every prefix of the series compiles: each fix stands without the ones
+/// after it. After each patch, every kernel and libroot source the whole
+/// series touches is compiled (a header change can break a source that only
+/// a later patch touches).
+#[test]
+#[cfg_attr(
+    not(haiku_top),
+    ignore = "needs HAIKU_TOP (an upstream-current Haiku checkout)"
+)]
+#[cfg_attr(not(has_clang), ignore = "needs clang for the Haiku target")]
+fn every_prefix_of_the_series_compiles() {
+    let Some(top) = upstream_current("every_prefix_of_the_series_compiles") else {
+        return;
+    };
+    let scratch = scratch_copy(&top);
+    let tree = scratch.path();
+    let patches = series();
+
+    let mut sources: Vec<String> = Vec::new();
+    for p in &patches {
+        for f in touched(p) {
+            if profile_of(&f).is_some() && !sources.contains(&f) {
+                sources.push(f);
+            }
+        }
+    }
+
+    let mut failures = Vec::new();
+    for p in &patches {
+        git_apply(tree, p, false).unwrap_or_else(|e| panic!("{} does not apply: {e}", p.display()));
+        let name = p.file_name().expect("patch name").to_string_lossy();
+        for f in &sources {
+            let profile = profile_of(f).expect("a source");
+            for e in compile_ok(tree, profile, &tree.join(f), &[]) {
+                failures.push(format!("after {name}: {f} ({profile}): {e}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "a prefix of the series does not compile:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// The compile check is not vacuous: libroot's patch alone uses what only the
