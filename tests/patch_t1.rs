@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::checkout::{copy_parts, haiku_top};
+use common::crash;
 use common::git::{commit_all, git_in};
 use dead_threads::haiku_cc;
 use dead_threads::patch::{self, check::Verdict, Plan, RealFs, Series, Tree};
@@ -243,10 +244,13 @@ fn t1_check_blames_patch_or_environment() {
         ),
     )
     .unwrap();
-    let toml = std::fs::read_to_string(&real.path).unwrap().replace(
-        &format!("patches = [\"{}\"]", legacy.patches[0].name),
-        "patches = [\"broken.patch\", \"comment.patch\"]",
+    let legacy_entry = format!(
+        "{{ file = \"{}\", sha256 = \"{}\" }}",
+        legacy.patches[0].name, legacy.patches[0].sha256
     );
+    let toml = std::fs::read_to_string(&real.path)
+        .unwrap()
+        .replace(&legacy_entry, "\"broken.patch\", \"comment.patch\"");
     assert!(toml.contains("broken.patch"));
     std::fs::write(dir.join("series.toml"), toml).unwrap();
     for b in &real.bases[1..] {
@@ -256,6 +260,8 @@ fn t1_check_blames_patch_or_environment() {
             std::fs::copy(&p.path, dst).unwrap();
         }
     }
+    // Record the hashes of the two new patches, as after editing a series.
+    patch::series::record_hashes(&dir.join("series.toml"), true).unwrap();
     let series = Series::load(&dir.join("series.toml")).unwrap();
 
     let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
@@ -279,4 +285,74 @@ fn t1_check_blames_patch_or_environment() {
     let report = patch::check::check(&tree, &series, &bad, false).unwrap();
     assert_eq!(report.files[0].verdict, Verdict::Environment);
     assert_eq!(report.exit_code, 2);
+}
+
+/// A copy of the series' files of `HAIKU_TOP` (git or plain), with the
+/// user's own edits (an unrelated new file; in the plain tree also a line
+/// at the top of the first file the series changes), and its states before
+/// and after a clean apply.
+fn crash_copy(
+    top: &Path,
+    series_path: &Path,
+    to: &Path,
+    git: bool,
+) -> (crash::Snapshot, crash::Snapshot) {
+    let series = Series::load(series_path).unwrap();
+    for f in patch::state::files_of(&series) {
+        if let Ok(bytes) = std::fs::read(top.join(&f)) {
+            let dst = to.join(&f);
+            std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+            std::fs::write(dst, bytes).unwrap();
+        }
+    }
+    if git {
+        commit_all(to, "the series' files of HAIKU_TOP");
+    }
+    let tree = Tree::open(to).unwrap();
+    let st = patch::status(&tree, &series).unwrap();
+    if st.applied > 0 {
+        // A tree carrying ours: start from the one without.
+        patch::revert(&tree, &series, false, &RealFs).unwrap();
+        if git {
+            git_in(to, &["commit", "-q", "-a", "-m", "without ours"]);
+        }
+    }
+    let st = patch::status(&tree, &series).unwrap();
+    let Plan::Apply { files, .. } = &st.plan else {
+        panic!("{}: nothing to apply: {:?}", top.display(), st.plan);
+    };
+    std::fs::write(to.join("NOTES"), "the user's notes\n").unwrap();
+    if !git {
+        let first = to.join(&files[0]);
+        let text = std::fs::read_to_string(&first).unwrap();
+        std::fs::write(&first, format!("// the user's line\n{text}")).unwrap();
+    }
+    let unpatched = crash::snapshot(to);
+    let o = crash::run(to, series_path, "apply", None);
+    assert!(o.status.success(), "{o:?}");
+    let patched = crash::snapshot(to);
+    crash::restore(to, &unpatched);
+    (unpatched, patched)
+}
+
+#[test]
+#[cfg_attr(not(haiku_top), ignore = "needs HAIKU_TOP (a Haiku checkout)")]
+fn t1_crash_safe_apply_and_revert_on_a_copy() {
+    let top = std::path::PathBuf::from(std::env::var_os("HAIKU_TOP").unwrap());
+    let series = Series::default_path();
+    let seed = fastrand::u64(..);
+    for git in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("haiku");
+        let (unpatched, patched) = crash_copy(&top, &series, &root, git);
+        let n = crash::fault_at_every_write(&root, &series, "apply", &unpatched, &patched);
+        crash::restore(&root, &patched);
+        let m = crash::fault_at_every_write(&root, &series, "revert", &patched, &unpatched);
+        eprintln!("git={git}: {n} writes to apply, {m} to revert");
+        assert_eq!(n, m);
+        assert!(n >= 4, "{n}");
+        let stats = crash::kill_loop(&root, &series, &unpatched, &patched, 50, seed);
+        eprintln!("git={git} seed={seed}: {stats:?}");
+        assert!(stats.rolled_back + stats.completed > 0, "{stats:?}");
+    }
 }
