@@ -928,3 +928,72 @@ fn series_hash_write_turns_bare_entries_into_tables() {
         std::fs::read_to_string(&src).unwrap()
     );
 }
+
+#[test]
+fn ctrl_c_while_files_are_replaced_waits_for_the_last_one() {
+    use std::os::unix::process::ExitStatusExt;
+    let (fx, unpatched, patched) = crash_fixture(false);
+    let series = fixture_series_path();
+    let record = fx.root.join(".dead-threads/transaction.json");
+    let mut seen = 0;
+    for i in 0..20 {
+        let (cmd, after) = if i % 2 == 0 {
+            ("apply", &patched)
+        } else {
+            ("revert", &unpatched)
+        };
+        let mut child = crash::patch_cmd(&fx.root, &series, cmd)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        while !record.exists() && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_micros(20));
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGINT);
+        }
+        let out = child.wait_with_output().unwrap();
+        // Once the record exists, SIGINT is deferred: the run ends with
+        // every file written (killed by the SIGINT, or done before it).
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGINT),
+            "{cmd}: {out:?}"
+        );
+        if out.status.signal() == Some(libc::SIGINT) {
+            seen += 1;
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("the files were all written first"), "{err}");
+        }
+        assert_eq!(crash::snapshot(&fx.root), *after, "{cmd} {i}");
+        crash::assert_no_leftovers(&fx.root, cmd);
+    }
+    eprintln!("{seen} of 20 runs were interrupted by the deferred SIGINT");
+}
+
+#[test]
+fn a_file_changed_by_hand_after_a_crash_is_not_overwritten() {
+    let (fx, _, _) = crash_fixture(false);
+    let series = fixture_series_path();
+    // Stopped after the record and the first file (the header).
+    let o = crash::run(&fx.root, &series, "apply", Some(3));
+    assert!(!o.status.success());
+    let header = fx.root.join(HEADER);
+    std::fs::write(&header, "edited by hand after the crash\n").unwrap();
+    let mut before = crash::snapshot(&fx.root);
+    // (The killed run's lock file goes; the lock itself died with it.)
+    before.remove(".dead-threads/lock");
+    let o = crash::run(&fx.root, &series, "status", None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&header.display().to_string())
+            && err.contains("cannot be restored automatically")
+            && err.contains(".dead-threads/transaction.json"),
+        "{err}"
+    );
+    // Nothing was touched, and the record is kept for the user.
+    assert_eq!(crash::snapshot(&fx.root), before);
+    assert!(fx.root.join(".dead-threads/transaction.json").is_file());
+}

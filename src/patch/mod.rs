@@ -355,10 +355,9 @@ fn change(
         });
     }
     let lock = lock.expect("taken unless dry run");
-    txn::commit(&lock, tx, verb, fs).map_err(|e| {
+    txn::commit(lock, tx, verb, fs).map_err(|e| {
         PatchError::WriteFailed(format!("{verb} failed while writing: {}", e.message))
     })?;
-    drop(lock);
     let done = if reverse { "reverted" } else { "applied" };
     Ok(ChangeOutcome {
         operation,

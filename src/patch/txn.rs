@@ -244,9 +244,10 @@ fn now_secs() -> u64 {
 /// files (signals deferred), record removed last. On a write error the
 /// files already written are restored at once (the message says whether
 /// that worked); if restoring fails too, the record stays for the next
-/// command's recovery.
+/// command's recovery. The lock is released (and the state folder removed)
+/// before a deferred signal takes effect.
 pub fn commit(
-    lock: &StateLock,
+    lock: StateLock,
     tx: Transaction<'_>,
     operation: &str,
     fs: &dyn FileOps,
@@ -316,6 +317,7 @@ pub fn commit(
     if r.is_ok() {
         super::fault::after_write();
     }
+    drop(lock);
     signals.finish();
     r
 }
