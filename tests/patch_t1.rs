@@ -356,3 +356,82 @@ fn t1_crash_safe_apply_and_revert_on_a_copy() {
         assert!(stats.rolled_back + stats.completed > 0, "{stats:?}");
     }
 }
+
+#[test]
+#[cfg_attr(not(haiku_top), ignore = "needs HAIKU_TOP (a Haiku checkout)")]
+fn t1_revert_keeps_user_edits_and_names_a_changed_hunk() {
+    use dead_threads::patch::diff::Line;
+    use dead_threads::patch::state::RevertPlan;
+    let top = std::path::PathBuf::from(std::env::var_os("HAIKU_TOP").unwrap());
+    let series_path = Series::default_path();
+    let series = Series::load(&series_path).unwrap();
+    for git in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("haiku");
+        let (unpatched, _) = crash_copy(&top, &series_path, &root, git);
+        let tree = Tree::open(&root).unwrap();
+        patch::apply(&tree, &series, false, &RealFs).unwrap();
+        let st = patch::status(&tree, &series).unwrap();
+        let base = series.bases.iter().find(|b| b.name == st.base).unwrap();
+        // The user's edits outside our hunks: a line at the top of every
+        // file the series changed.
+        let RevertPlan::Revert { files, .. } = &st.revert else {
+            panic!("{:?}", st.revert);
+        };
+        for f in files {
+            let p = root.join(f);
+            let t = std::fs::read_to_string(&p).unwrap();
+            std::fs::write(&p, format!("// user's note\n{t}")).unwrap();
+        }
+        // And a change to a line the last patch added.
+        let last = base.patches.last().unwrap();
+        let (file, added) = last
+            .patch
+            .files
+            .iter()
+            .find_map(|fp| {
+                fp.hunks
+                    .iter()
+                    .flat_map(|h| &h.lines)
+                    .find_map(|l| match l {
+                        Line::Add(s) if s.trim().len() > 8 => {
+                            Some((fp.path().to_string(), s.clone()))
+                        }
+                        _ => None,
+                    })
+            })
+            .expect("an added line");
+        let p = root.join(&file);
+        let patched_text = std::fs::read_to_string(&p).unwrap();
+        let changed = patched_text.replacen(
+            &added,
+            &format!("{} /* user */\n", added.trim_end_matches('\n')),
+            1,
+        );
+        std::fs::write(&p, &changed).unwrap();
+        let st = patch::status(&tree, &series).unwrap();
+        assert_eq!(st.base, base.name);
+        let RevertPlan::Refuse { hunks, .. } = &st.revert else {
+            panic!("git={git}: {:?}", st.revert);
+        };
+        assert!(
+            hunks.iter().all(|h| h.file == file && h.patch == last.name),
+            "{hunks:?}"
+        );
+        let e = patch::revert(&tree, &series, false, &RealFs).unwrap_err();
+        assert!(e.to_string().contains(&file), "{e}");
+        // Put the line back: revert keeps the notes, drops exactly ours.
+        std::fs::write(&p, &patched_text).unwrap();
+        let out = patch::revert(&tree, &series, false, &RealFs).unwrap();
+        assert!(out.changed);
+        let now = crash::snapshot(&root);
+        for (rel, bytes) in &unpatched {
+            let want = if files.contains(rel) {
+                [b"// user's note\n".as_slice(), bytes].concat()
+            } else {
+                bytes.clone()
+            };
+            assert_eq!(now[rel], want, "git={git}: {rel}");
+        }
+    }
+}
