@@ -276,6 +276,9 @@ struct Candidate<'a> {
     applied: usize,
     evidence: Vec<Evidence>,
     changed: Vec<ChangedHunk>,
+    /// Hunks found applied, for readings with changed hunks (more is
+    /// better evidence); 0 for strict readings.
+    reversed: usize,
 }
 
 fn hunk_header(h: &diff::Hunk) -> (String, usize, usize) {
@@ -299,8 +302,10 @@ fn hunk_header(h: &diff::Hunk) -> (String, usize, usize) {
 
 /// Reverts the first `k` patches of `base` from `contents` hunk by hunk,
 /// leaving the hunks of which neither the applied nor the original text is
-/// found (changed by the user) and listing them. `None` when a hunk's
-/// original text is there (that patch is not applied), when a patch creates
+/// found, but which are still recognisable (changed by the user), and
+/// listing them, with the number of hunks found applied. `None` when a
+/// hunk's original text is there or it is not
+/// recognisable (that patch is not applied), when a patch creates
 /// or deletes a file that is not as it left it, or when none of the hunks
 /// of patches `from..k` is found applied.
 pub fn unapply_lenient(
@@ -308,10 +313,11 @@ pub fn unapply_lenient(
     from: usize,
     k: usize,
     contents: &Contents,
-) -> Option<(Contents, Vec<ChangedHunk>)> {
+) -> Option<(Contents, Vec<ChangedHunk>, usize)> {
     let mut c = contents.clone();
     let mut changed = Vec::new();
     let mut found_beyond = false;
+    let mut reversed = 0;
     for (i, p) in base.patches[..k].iter().enumerate().rev() {
         let mut found_any = false;
         for fp in &p.patch.files {
@@ -320,6 +326,7 @@ pub fn unapply_lenient(
             if let Ok((out, _)) = diff::apply_file(fp, cur.as_deref(), true) {
                 c.insert(rel.to_string(), out);
                 found_any = true;
+                reversed += fp.hunks.len();
                 continue;
             }
             if !(fp.expects_existing(true) && fp.exists_after(true)) {
@@ -334,7 +341,9 @@ pub fn unapply_lenient(
                 };
                 if diff::apply_file(&single, Some(&cur), true).is_ok() {
                     keep.push(h.clone());
-                } else if diff::apply_file(&single, Some(&cur), false).is_ok() {
+                } else if diff::apply_file(&single, Some(&cur), false).is_ok()
+                    || !recognisable(h, &cur)
+                {
                     return None;
                 } else {
                     let (header, first, last) = hunk_header(h);
@@ -350,6 +359,7 @@ pub fn unapply_lenient(
             if keep.is_empty() {
                 continue;
             }
+            reversed += keep.len();
             let sub = diff::FilePatch {
                 hunks: keep,
                 ..fp.clone()
@@ -360,7 +370,59 @@ pub fn unapply_lenient(
         }
         found_beyond |= found_any && i >= from;
     }
-    found_beyond.then_some((c, changed))
+    found_beyond.then_some((c, changed, reversed))
+}
+
+/// Whether patches `k..` of `base` apply to `contents` (with the first `k`
+/// in it).
+fn applies_forward(base: &Base, k: usize, contents: &Contents) -> bool {
+    let mut c = contents.clone();
+    base.patches[k..]
+        .iter()
+        .all(|p| apply_patch(p, &mut c, false).is_ok())
+}
+
+/// Whether a hunk that neither reverse- nor forward-applies is still
+/// recognisably there (ours, with lines changed by the user): at least half
+/// of its added lines (of its whole new side, when it adds fewer than two),
+/// counting lines with at least 4 characters besides white space, are
+/// lines of the file. Else it was never applied here (e.g. upstream changed
+/// the same place its own way).
+fn recognisable(h: &diff::Hunk, text: &str) -> bool {
+    let substantive = |s: &&String| s.trim().len() >= 4;
+    let adds: Vec<&String> = h
+        .lines
+        .iter()
+        .filter_map(|l| match l {
+            diff::Line::Add(s) => Some(s),
+            _ => None,
+        })
+        .filter(substantive)
+        .collect();
+    let lines: Vec<&String> = if adds.len() >= 2 {
+        adds
+    } else {
+        h.lines
+            .iter()
+            .filter_map(|l| match l {
+                diff::Line::Add(s) | diff::Line::Context(s) => Some(s),
+                diff::Line::Remove(_) => None,
+            })
+            .filter(substantive)
+            .collect()
+    };
+    if lines.is_empty() {
+        return false;
+    }
+    let file: std::collections::HashSet<&str> = text
+        .split_inclusive('\n')
+        .map(|l| l.trim_end_matches('\n'))
+        .collect();
+    let found = lines
+        .iter()
+        .filter(|l| file.contains(l.trim_end_matches('\n')))
+        .count();
+    found * 2 >= lines.len()
 }
 
 /// The reason revert refuses over changed hunks.
@@ -381,6 +443,7 @@ pub fn compute<'s>(
     contents: &Contents,
 ) -> Result<(Status, &'s Base), Unrecognised> {
     let mut candidates: Vec<Candidate> = Vec::new();
+    let mut lenient: Vec<Candidate> = Vec::new();
     let mut all_evidence = Vec::new();
     for base in &series.bases {
         let mut pristine_evidence = None;
@@ -398,6 +461,9 @@ pub fn compute<'s>(
                     applied: k,
                     evidence: ev,
                     changed: Vec::new(),
+                    // Only compared between readings with changed hunks:
+                    // strict readings that tie stay an error.
+                    reversed: 0,
                 });
                 break;
             }
@@ -408,43 +474,58 @@ pub fn compute<'s>(
             .iter()
             .find(|c| std::ptr::eq(c.base, base))
             .map(|c| c.applied);
-        {
-            for k in (strict_k.map_or(1, |s| s + 1)..=base.patches.len()).rev() {
-                let from = strict_k.unwrap_or(0);
-                let Some((orig, changed)) = unapply_lenient(base, from, k, contents) else {
-                    continue;
-                };
-                if changed.is_empty() {
-                    continue;
-                }
-                let ev: Vec<Evidence> = base.detect.iter().map(|r| eval_rule(r, &orig)).collect();
-                let judged: Vec<&Evidence> = ev
-                    .iter()
-                    .filter(|e| !changed.iter().any(|h| h.file == e.file))
-                    .collect();
-                if judged.iter().any(|e| e.present) && judged.iter().all(|e| e.held) {
-                    // It explains more of the tree than the strict one.
-                    candidates.retain(|c| !std::ptr::eq(c.base, base));
-                    candidates.push(Candidate {
-                        base,
-                        applied: k,
-                        evidence: ev,
-                        changed,
-                    });
-                    break;
-                }
+        for k in (strict_k.map_or(1, |s| s + 1)..=base.patches.len()).rev() {
+            let from = strict_k.unwrap_or(0);
+            let Some((orig, changed, reversed)) = unapply_lenient(base, from, k, contents) else {
+                continue;
+            };
+            if changed.is_empty() {
+                continue;
+            }
+            let ev: Vec<Evidence> = base.detect.iter().map(|r| eval_rule(r, &orig)).collect();
+            let judged: Vec<&Evidence> = ev
+                .iter()
+                .filter(|e| !changed.iter().any(|h| h.file == e.file))
+                .collect();
+            if judged.iter().any(|e| e.present) && judged.iter().all(|e| e.held) {
+                lenient.push(Candidate {
+                    base,
+                    applied: k,
+                    evidence: ev,
+                    changed,
+                    reversed,
+                });
+                break;
             }
         }
         all_evidence.push((base.name.clone(), pristine_evidence.unwrap_or_default()));
     }
+    // A strict reading that is settled (our patches of its base are all
+    // applied, or the rest of them applies, as upstream's own tree or ours
+    // would be) always wins: "changed hunks" are only how a tree that no
+    // strict reading settles is explained.
+    let settled = candidates.iter().any(|c| {
+        let n = c.base.patches.len();
+        n > 0 && (c.applied == n || applies_forward(c.base, c.applied, contents))
+    });
+    if !settled {
+        candidates.extend(lenient);
+    }
     // The most of our patches explains the tree best: a tree carrying our
-    // legacy patch also looks like an unpatched later base.
-    // Between as many, the one without changed hunks.
-    candidates.sort_by_key(|c| (std::cmp::Reverse(c.applied), c.changed.len()));
+    // legacy patch also looks like an unpatched later base. Between as
+    // many, the one with fewer changed hunks, then with more hunks found.
+    let key = |c: &Candidate| {
+        (
+            std::cmp::Reverse(c.applied),
+            c.changed.len(),
+            std::cmp::Reverse(c.reversed),
+        )
+    };
+    candidates.sort_by_key(key);
     let best = match candidates.as_slice() {
         [] => return Err(unrecognised(tree, all_evidence, None)),
         [one] => one,
-        [a, b, ..] if a.applied > b.applied || a.changed.len() < b.changed.len() => a,
+        [a, b, ..] if key(a) < key(b) => a,
         [a, b, ..] => {
             return Err(unrecognised(
                 tree,
