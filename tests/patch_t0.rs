@@ -590,6 +590,8 @@ fn cli_status_json_apply_and_exit_codes() {
     assert_eq!(v["base"], "legacy-limited");
     assert_eq!(v["applied"], 0);
     assert_eq!(v["plan"]["kind"], "apply");
+    assert_eq!(v["revert"]["kind"], "nothing");
+    assert!(v.get("recovered").is_none());
     assert_eq!(v["evidence"][0]["file"], HEADER);
     assert_eq!(v["evidence"][0]["line"], 5);
 
