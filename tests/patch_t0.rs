@@ -8,8 +8,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::crash;
 use common::git::{commit_all, git_in};
-use dead_threads::patch::{self, state::PatchState, tree::FileOps, Plan, RealFs, Series, Tree};
+use dead_threads::patch::{
+    self, state::PatchState, state::RevertPlan, tree::FileOps, Plan, RealFs, Series, Tree,
+};
 
 const HEADER: &str = "headers/private/kernel/thread_types.h";
 const THREAD: &str = "src/system/kernel/thread.cpp";
@@ -341,20 +344,135 @@ fn dirty_target_file_is_refused_and_left_untouched() {
     patch::apply(&tree, &s, false, &RealFs).unwrap();
 }
 
+/// The fixture tree with the user's own edits: an unrelated file changed
+/// and a new one, and (plain trees, where apply allows it) a series file
+/// changed outside every hunk.
+fn user_edits(root: &Path, git: bool) {
+    std::fs::write(root.join("README"), "the user's own text\n").unwrap();
+    std::fs::write(root.join("NOTES"), "untracked notes\n").unwrap();
+    if !git {
+        let team = root.join(TEAM);
+        let text = std::fs::read_to_string(&team).unwrap();
+        std::fs::write(
+            &team,
+            text.replace("Not Haiku source.", "Not Haiku source. Mine."),
+        )
+        .unwrap();
+    }
+}
+
 #[test]
-fn revert_refuses_changes_beyond_ours() {
-    let s = fixture_series();
-    let fx = write_tree(&legacy_files(), true);
-    let tree = Tree::open(&fx.root).unwrap();
-    patch::apply(&tree, &s, false, &RealFs).unwrap();
-    let thread = fx.root.join(THREAD);
-    let mut text = std::fs::read_to_string(&thread).unwrap();
-    text.push_str("// more local work\n");
-    std::fs::write(&thread, &text).unwrap();
-    let before = snapshot_tree(&fx.root);
-    let e = patch::revert(&tree, &s, false, &RealFs).unwrap_err();
-    assert!(e.to_string().contains(THREAD), "{e}");
-    assert_eq!(snapshot_tree(&fx.root), before);
+fn revert_keeps_user_edits_outside_our_hunks() {
+    for git in [true, false] {
+        let s = fixture_series();
+        let fx = write_tree(&legacy_files(), git);
+        let tree = Tree::open(&fx.root).unwrap();
+        patch::apply(&tree, &s, false, &RealFs).unwrap();
+        // Edits in patched files, outside our hunks: a comment at the top
+        // of thread.cpp, a debug line at the end of team.cpp.
+        let edit = |rel: &str, f: &dyn Fn(&str) -> String| {
+            let p = fx.root.join(rel);
+            let t = std::fs::read_to_string(&p).unwrap();
+            std::fs::write(&p, f(&t)).unwrap();
+        };
+        let top = |t: &str| t.replacen("/* Synthetic", "/* My note. Synthetic", 1);
+        let end = |t: &str| format!("{t}// debug: trace team init\n");
+        edit(THREAD, &top);
+        edit(TEAM, &end);
+        // status says ahead of time: revert, keeping them.
+        let st = patch::status(&tree, &s).unwrap();
+        match &st.revert {
+            RevertPlan::Revert {
+                patches,
+                keeps_changes_in,
+                ..
+            } => {
+                assert_eq!(patches.len(), 2);
+                if git {
+                    assert_eq!(keeps_changes_in, &[TEAM, THREAD], "git={git}");
+                }
+            }
+            other => panic!("status promises {other:?}"),
+        }
+        assert!(
+            patch::report::status_text(&st).contains("Revert would: reverse exactly our hunks"),
+            "{}",
+            patch::report::status_text(&st)
+        );
+        let out = patch::revert(&tree, &s, false, &RealFs).unwrap();
+        assert!(out.changed);
+        // Exactly the originals plus the user's edits.
+        let now = snapshot_tree(&fx.root);
+        assert_eq!(now[THREAD], top(LEGACY_THREAD).into_bytes(), "git={git}");
+        assert_eq!(now[TEAM], end(LEGACY_TEAM).into_bytes(), "git={git}");
+        assert_eq!(now[HEADER], LEGACY_HEADER.as_bytes(), "git={git}");
+        if git {
+            let diff = git_in(&fx.root, &["diff", "--stat"]);
+            assert!(
+                diff.contains("2 files changed, 2 insertions(+), 1 deletion(-)"),
+                "{diff}"
+            );
+        }
+    }
+}
+
+#[test]
+fn revert_refuses_when_lines_our_hunks_own_changed_and_names_the_hunk() {
+    for (changed, needle) in [
+        // A line next to what the patch removed (context of its hunk).
+        ("\te = NULL;\n", "\te = NULL; /* mine */\n"),
+        // The hunk's first context line.
+        (
+            "\tlist_add_item(&team->dead_threads, e);\n",
+            "\tlist_add_item(&team->dead_threads, e); // x\n",
+        ),
+    ] {
+        for git in [true, false] {
+            let s = fixture_series();
+            let fx = write_tree(&legacy_files(), git);
+            let tree = Tree::open(&fx.root).unwrap();
+            patch::apply(&tree, &s, false, &RealFs).unwrap();
+            let p = fx.root.join(THREAD);
+            let t = std::fs::read_to_string(&p).unwrap();
+            assert!(t.contains(changed));
+            std::fs::write(&p, t.replace(changed, needle)).unwrap();
+            let before = snapshot_tree(&fx.root);
+            // Still our base with both patches, and status says revert
+            // will refuse, naming the hunk.
+            let st = patch::status(&tree, &s).unwrap();
+            assert_eq!((st.base.as_str(), st.applied), ("legacy-limited", 2));
+            let RevertPlan::Refuse { hunks, reason } = &st.revert else {
+                panic!("status promises {:?}", st.revert);
+            };
+            assert_eq!(hunks.len(), 1);
+            assert_eq!(hunks[0].file, THREAD);
+            assert_eq!(hunks[0].hunk, 1);
+            assert_eq!(hunks[0].patch, s.bases[0].patches[1].name);
+            assert_eq!(hunks[0].header, "@@ -4,13 +4,7 @@ void");
+            assert_eq!(hunks[0].lines, (4, 10));
+            assert!(
+                reason.contains("src/system/kernel/thread.cpp: hunk #1 of legacy/0002"),
+                "{reason}"
+            );
+            let text = patch::report::status_text(&st);
+            assert!(
+                text.contains("Revert would: refuse: lines our patches own"),
+                "{text}"
+            );
+            let e = patch::revert(&tree, &s, false, &RealFs).unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                msg.contains(THREAD) && msg.contains("@@ -4,13 +4,7 @@"),
+                "{msg}"
+            );
+            assert_eq!(e.exit_code(), 2);
+            assert_eq!(snapshot_tree(&fx.root), before, "git={git}");
+            // Putting the line back makes revert possible again.
+            std::fs::write(&p, &t).unwrap();
+            patch::revert(&tree, &s, false, &RealFs).unwrap();
+            assert_eq!(snapshot_tree(&fx.root)[THREAD], LEGACY_THREAD.as_bytes());
+        }
+    }
 }
 
 /// Fails the n-th write (1-based), performs the others.
@@ -472,6 +590,8 @@ fn cli_status_json_apply_and_exit_codes() {
     assert_eq!(v["base"], "legacy-limited");
     assert_eq!(v["applied"], 0);
     assert_eq!(v["plan"]["kind"], "apply");
+    assert_eq!(v["revert"]["kind"], "nothing");
+    assert!(v.get("recovered").is_none());
     assert_eq!(v["evidence"][0]["file"], HEADER);
     assert_eq!(v["evidence"][0]["line"], 5);
 
@@ -543,4 +663,339 @@ fn first_patch_committed_second_in_work_tree_reverts() {
     assert_eq!(patch::status(&tree, &s).unwrap().applied, 2);
     patch::revert(&tree, &s, false, &RealFs).unwrap();
     assert_eq!(snapshot_tree(&fx.root), before);
+}
+
+fn fixture_series_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/series/series.toml")
+}
+
+/// A fixture tree with the user's edits, and its state before and after
+/// a clean apply.
+fn crash_fixture(git: bool) -> (Fixture, crash::Snapshot, crash::Snapshot) {
+    let fx = write_tree(&legacy_files(), git);
+    user_edits(&fx.root, git);
+    let unpatched = crash::snapshot(&fx.root);
+    let o = crash::run(&fx.root, &fixture_series_path(), "apply", None);
+    assert!(o.status.success(), "{o:?}");
+    let patched = crash::snapshot(&fx.root);
+    assert_ne!(patched, unpatched);
+    crash::restore(&fx.root, &unpatched);
+    (fx, unpatched, patched)
+}
+
+#[test]
+fn stopped_at_every_write_the_next_command_leaves_before_or_after() {
+    for git in [true, false] {
+        let (fx, unpatched, patched) = crash_fixture(git);
+        let series = fixture_series_path();
+        // Record, then per file a temporary file and its rename, then
+        // the record's removal: 1 + 2 * 3 + 1.
+        let n = crash::fault_at_every_write(&fx.root, &series, "apply", &unpatched, &patched);
+        assert_eq!(n, 8, "git={git}");
+        crash::restore(&fx.root, &patched);
+        let n = crash::fault_at_every_write(&fx.root, &series, "revert", &patched, &unpatched);
+        assert_eq!(n, 8, "git={git}");
+        // The user's edits survived all of it.
+        crash::restore(&fx.root, &unpatched);
+        let st = patch::status(&Tree::open(&fx.root).unwrap(), &fixture_series()).unwrap();
+        assert_eq!(st.applied, 0);
+        assert_eq!(
+            std::fs::read_to_string(fx.root.join("README")).unwrap(),
+            "the user's own text\n"
+        );
+    }
+}
+
+#[test]
+fn random_kills_during_apply_and_revert_leave_before_or_after() {
+    let seed = std::env::var("DEAD_THREADS_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    for (git, kills) in [(false, 50), (true, 50)] {
+        let (fx, unpatched, patched) = crash_fixture(git);
+        let stats = crash::kill_loop(
+            &fx.root,
+            &fixture_series_path(),
+            &unpatched,
+            &patched,
+            kills,
+            seed,
+        );
+        eprintln!("git={git} seed={seed} (DEAD_THREADS_KILL_SEED): {stats:?}");
+        assert_eq!(stats.kills, kills);
+        // Half the kills aim at the writes: some must have hit them (about
+        // half of those do on an idle machine).
+        assert!(
+            stats.rolled_back + stats.completed > 0,
+            "no kill hit a transaction: {stats:?}"
+        );
+    }
+}
+
+#[test]
+fn an_interrupted_transaction_is_recovered_by_every_patch_command() {
+    let series = fixture_series_path();
+    for cmd in ["status", "apply", "revert", "check"] {
+        let (fx, unpatched, _) = crash_fixture(false);
+        // Stopped after the record and the first file's rename.
+        let o = crash::run(&fx.root, &series, "apply", Some(3));
+        assert!(!o.status.success());
+        assert!(fx.root.join(".dead-threads/transaction.json").is_file());
+        let o = crash::patch_cmd(&fx.root, &series, cmd)
+            .env("DEAD_THREADS_CLANG", "/nonexistent/clang")
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        if cmd == "check" {
+            // check stops at the missing compiler, but recovered first.
+            assert!(!fx.root.join(".dead-threads").exists(), "{all}");
+            assert_eq!(crash::snapshot(&fx.root), unpatched);
+            continue;
+        }
+        assert!(o.status.success(), "{cmd}: {all}");
+        assert!(
+            all.contains("an earlier `dead-threads patch apply`")
+                && all.contains("after writing 1 of 3 file(s); rolled back"),
+            "{cmd}: {all}"
+        );
+        crash::assert_no_leftovers(&fx.root, cmd);
+        if cmd == "status" || cmd == "revert" {
+            assert_eq!(crash::snapshot(&fx.root), unpatched, "{cmd}");
+        }
+    }
+}
+
+#[test]
+fn stray_temporary_files_are_removed() {
+    let fx = write_tree(&legacy_files(), false);
+    let stray = fx.root.join("src/system/kernel/.dead-threads-a1b2c3.tmp");
+    std::fs::write(&stray, "left by an old version").unwrap();
+    let o = crash::run(&fx.root, &fixture_series_path(), "status", None);
+    assert!(o.status.success());
+    assert!(!stray.exists());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("removed temporary file(s)"));
+    crash::assert_no_leftovers(&fx.root, "status");
+}
+
+/// A copy of kernel-patch/ (series.toml and the patches) to edit.
+fn copy_series(to: &Path) -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernel-patch");
+    let real = real_series();
+    std::fs::copy(from.join("series.toml"), to.join("series.toml")).unwrap();
+    for p in real.bases.iter().flat_map(|b| &b.patches) {
+        let dst = to.join(&p.name);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(&p.path, dst).unwrap();
+    }
+    to.join("series.toml")
+}
+
+/// Changes the first line of `patch` whose first byte is `tag` (inside a
+/// hunk: not `+++`), inserting an `X` after the tag.
+fn corrupt_first(patch: &Path, tag: char) {
+    let text = std::fs::read_to_string(patch).unwrap();
+    let mut done = false;
+    let mut out = String::new();
+    let mut in_hunk = false;
+    for l in text.split_inclusive('\n') {
+        in_hunk |= l.starts_with("@@ ");
+        if !done && in_hunk && l.starts_with(tag) && !l.starts_with("+++") && l.len() > 2 {
+            out.push_str(&format!("{tag}X{}", &l[1..]));
+            done = true;
+        } else {
+            out.push_str(l);
+        }
+    }
+    assert!(done);
+    std::fs::write(patch, out).unwrap();
+}
+
+#[test]
+fn real_series_records_each_patch_hash() {
+    let s = real_series();
+    for p in s.bases.iter().flat_map(|b| &b.patches) {
+        assert!(p.hash_matches(), "{}", p.name);
+        assert_eq!(
+            p.sha256,
+            patch::series::sha256_hex(&std::fs::read(&p.path).unwrap())
+        );
+    }
+}
+
+#[test]
+fn a_patch_file_that_is_not_the_recorded_one_is_refused_by_every_command() {
+    for (which, tag) in [("added line", '+'), ("context line", ' ')] {
+        let tmp = tempfile::tempdir().unwrap();
+        let series = copy_series(tmp.path());
+        let real = real_series();
+        let victim = if tag == '+' {
+            &real.bases[2].patches[1]
+        } else {
+            &real.bases[0].patches[0]
+        };
+        let path = tmp.path().join(&victim.name);
+        corrupt_first(&path, tag);
+        let new_hash = patch::series::sha256_hex(&std::fs::read(&path).unwrap());
+        let e = Series::load(&series).unwrap_err().to_string();
+        for want in [
+            path.display().to_string(),
+            new_hash.clone(),
+            victim.sha256.clone(),
+            "dead-threads patch series-hash --write --series".to_string(),
+        ] {
+            assert!(e.contains(&want), "{which}: {want:?} missing from: {e}");
+        }
+        // Every patch command refuses before looking at the tree.
+        let fx = write_tree(&legacy_files(), true);
+        let before = snapshot_tree(&fx.root);
+        for cmd in ["status", "apply", "revert", "check"] {
+            let o = crash::run(&fx.root, &series, cmd, None);
+            assert_eq!(o.status.code(), Some(2), "{which}: {cmd}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                err.contains(&victim.name) && err.contains(&new_hash),
+                "{cmd}: {err}"
+            );
+        }
+        assert_eq!(snapshot_tree(&fx.root), before);
+        // series-hash says which file, and --write records it, keeping
+        // the order.
+        let hash = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_dead-threads"))
+                .args(["patch", "series-hash", "--series"])
+                .arg(&series)
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let o = hash(&[]);
+        assert_eq!(o.status.code(), Some(1));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains(&format!("{new_hash} {}: CHANGED", victim.name)),
+            "{out}"
+        );
+        let o = hash(&["--write"]);
+        assert!(o.status.success());
+        let fixed = Series::load(&series).unwrap();
+        let names = |s: &Series| -> Vec<String> {
+            s.bases
+                .iter()
+                .flat_map(|b| b.patches.iter().map(|p| p.name.clone()))
+                .collect()
+        };
+        assert_eq!(names(&fixed), names(&real));
+        let text = std::fs::read_to_string(&series).unwrap();
+        assert!(text.contains(&format!("sha256 = \"{new_hash}\"")));
+        assert!(text.contains("# Patch series of dead-threads"));
+        assert!(hash(&[]).status.success());
+    }
+}
+
+#[test]
+fn series_hash_write_turns_bare_entries_into_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let src = fixture_series_path();
+    let mut text = std::fs::read_to_string(&src).unwrap();
+    let fixture = fixture_series();
+    for p in &fixture.bases[0].patches {
+        let dst = dir.join(&p.name);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(&p.path, dst).unwrap();
+        text = text.replace(
+            &format!("{{ file = \"{}\", sha256 = \"{}\" }}", p.name, p.sha256),
+            &format!("\"{}\"", p.name),
+        );
+    }
+    assert!(!text.contains("sha256"));
+    let series = dir.join("series.toml");
+    std::fs::write(&series, &text).unwrap();
+    let e = Series::load(&series).unwrap_err().to_string();
+    assert!(e.contains("no sha256 recorded"), "{e}");
+    let entries = patch::series::record_hashes(&series, true).unwrap();
+    assert_eq!(entries.len(), 2);
+    let s = Series::load(&series).unwrap();
+    assert_eq!(
+        s.bases[0].patches[0].sha256,
+        fixture.bases[0].patches[0].sha256
+    );
+    assert_eq!(
+        std::fs::read_to_string(&series).unwrap(),
+        std::fs::read_to_string(&src).unwrap()
+    );
+}
+
+#[test]
+fn ctrl_c_while_files_are_replaced_waits_for_the_last_one() {
+    use std::os::unix::process::ExitStatusExt;
+    let (fx, unpatched, patched) = crash_fixture(false);
+    let series = fixture_series_path();
+    let record = fx.root.join(".dead-threads/transaction.json");
+    let mut seen = 0;
+    for i in 0..20 {
+        let (cmd, after) = if i % 2 == 0 {
+            ("apply", &patched)
+        } else {
+            ("revert", &unpatched)
+        };
+        let mut child = crash::patch_cmd(&fx.root, &series, cmd)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        while !record.exists() && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_micros(20));
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGINT);
+        }
+        let out = child.wait_with_output().unwrap();
+        // Once the record exists, SIGINT is deferred: the run ends with
+        // every file written (killed by the SIGINT, or done before it).
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGINT),
+            "{cmd}: {out:?}"
+        );
+        if out.status.signal() == Some(libc::SIGINT) {
+            seen += 1;
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("the files were all written first"), "{err}");
+        }
+        assert_eq!(crash::snapshot(&fx.root), *after, "{cmd} {i}");
+        crash::assert_no_leftovers(&fx.root, cmd);
+    }
+    eprintln!("{seen} of 20 runs were interrupted by the deferred SIGINT");
+}
+
+#[test]
+fn a_file_changed_by_hand_after_a_crash_is_not_overwritten() {
+    let (fx, _, _) = crash_fixture(false);
+    let series = fixture_series_path();
+    // Stopped after the record and the first file (the header).
+    let o = crash::run(&fx.root, &series, "apply", Some(3));
+    assert!(!o.status.success());
+    let header = fx.root.join(HEADER);
+    std::fs::write(&header, "edited by hand after the crash\n").unwrap();
+    let mut before = crash::snapshot(&fx.root);
+    // (The killed run's lock file goes; the lock itself died with it.)
+    before.remove(".dead-threads/lock");
+    let o = crash::run(&fx.root, &series, "status", None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&header.display().to_string())
+            && err.contains("cannot be restored automatically")
+            && err.contains(".dead-threads/transaction.json"),
+        "{err}"
+    );
+    // Nothing was touched, and the record is kept for the user.
+    assert_eq!(crash::snapshot(&fx.root), before);
+    assert!(fx.root.join(".dead-threads/transaction.json").is_file());
 }

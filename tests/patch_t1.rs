@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::checkout::{copy_parts, haiku_top};
+use common::crash;
 use common::git::{commit_all, git_in};
 use dead_threads::haiku_cc;
 use dead_threads::patch::{self, check::Verdict, Plan, RealFs, Series, Tree};
@@ -243,10 +244,13 @@ fn t1_check_blames_patch_or_environment() {
         ),
     )
     .unwrap();
-    let toml = std::fs::read_to_string(&real.path).unwrap().replace(
-        &format!("patches = [\"{}\"]", legacy.patches[0].name),
-        "patches = [\"broken.patch\", \"comment.patch\"]",
+    let legacy_entry = format!(
+        "{{ file = \"{}\", sha256 = \"{}\" }}",
+        legacy.patches[0].name, legacy.patches[0].sha256
     );
+    let toml = std::fs::read_to_string(&real.path)
+        .unwrap()
+        .replace(&legacy_entry, "\"broken.patch\", \"comment.patch\"");
     assert!(toml.contains("broken.patch"));
     std::fs::write(dir.join("series.toml"), toml).unwrap();
     for b in &real.bases[1..] {
@@ -256,6 +260,8 @@ fn t1_check_blames_patch_or_environment() {
             std::fs::copy(&p.path, dst).unwrap();
         }
     }
+    // Record the hashes of the two new patches, as after editing a series.
+    patch::series::record_hashes(&dir.join("series.toml"), true).unwrap();
     let series = Series::load(&dir.join("series.toml")).unwrap();
 
     let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
@@ -279,4 +285,153 @@ fn t1_check_blames_patch_or_environment() {
     let report = patch::check::check(&tree, &series, &bad, false).unwrap();
     assert_eq!(report.files[0].verdict, Verdict::Environment);
     assert_eq!(report.exit_code, 2);
+}
+
+/// A copy of the series' files of `HAIKU_TOP` (git or plain), with the
+/// user's own edits (an unrelated new file; in the plain tree also a line
+/// at the top of the first file the series changes), and its states before
+/// and after a clean apply.
+fn crash_copy(
+    top: &Path,
+    series_path: &Path,
+    to: &Path,
+    git: bool,
+) -> (crash::Snapshot, crash::Snapshot) {
+    let series = Series::load(series_path).unwrap();
+    for f in patch::state::files_of(&series) {
+        if let Ok(bytes) = std::fs::read(top.join(&f)) {
+            let dst = to.join(&f);
+            std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+            std::fs::write(dst, bytes).unwrap();
+        }
+    }
+    if git {
+        commit_all(to, "the series' files of HAIKU_TOP");
+    }
+    let tree = Tree::open(to).unwrap();
+    let st = patch::status(&tree, &series).unwrap();
+    if st.applied > 0 {
+        // A tree carrying ours: start from the one without.
+        patch::revert(&tree, &series, false, &RealFs).unwrap();
+        if git {
+            git_in(to, &["commit", "-q", "-a", "-m", "without ours"]);
+        }
+    }
+    let st = patch::status(&tree, &series).unwrap();
+    let Plan::Apply { files, .. } = &st.plan else {
+        panic!("{}: nothing to apply: {:?}", top.display(), st.plan);
+    };
+    std::fs::write(to.join("NOTES"), "the user's notes\n").unwrap();
+    if !git {
+        let first = to.join(&files[0]);
+        let text = std::fs::read_to_string(&first).unwrap();
+        std::fs::write(&first, format!("// the user's line\n{text}")).unwrap();
+    }
+    let unpatched = crash::snapshot(to);
+    let o = crash::run(to, series_path, "apply", None);
+    assert!(o.status.success(), "{o:?}");
+    let patched = crash::snapshot(to);
+    crash::restore(to, &unpatched);
+    (unpatched, patched)
+}
+
+#[test]
+#[cfg_attr(not(haiku_top), ignore = "needs HAIKU_TOP (a Haiku checkout)")]
+fn t1_crash_safe_apply_and_revert_on_a_copy() {
+    let top = std::path::PathBuf::from(std::env::var_os("HAIKU_TOP").unwrap());
+    let series = Series::default_path();
+    let seed = fastrand::u64(..);
+    for git in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("haiku");
+        let (unpatched, patched) = crash_copy(&top, &series, &root, git);
+        let n = crash::fault_at_every_write(&root, &series, "apply", &unpatched, &patched);
+        crash::restore(&root, &patched);
+        let m = crash::fault_at_every_write(&root, &series, "revert", &patched, &unpatched);
+        eprintln!("git={git}: {n} writes to apply, {m} to revert");
+        assert_eq!(n, m);
+        assert!(n >= 4, "{n}");
+        let stats = crash::kill_loop(&root, &series, &unpatched, &patched, 50, seed);
+        eprintln!("git={git} seed={seed}: {stats:?}");
+        assert!(stats.rolled_back + stats.completed > 0, "{stats:?}");
+    }
+}
+
+#[test]
+#[cfg_attr(not(haiku_top), ignore = "needs HAIKU_TOP (a Haiku checkout)")]
+fn t1_revert_keeps_user_edits_and_names_a_changed_hunk() {
+    use dead_threads::patch::diff::Line;
+    use dead_threads::patch::state::RevertPlan;
+    let top = std::path::PathBuf::from(std::env::var_os("HAIKU_TOP").unwrap());
+    let series_path = Series::default_path();
+    let series = Series::load(&series_path).unwrap();
+    for git in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("haiku");
+        let (unpatched, _) = crash_copy(&top, &series_path, &root, git);
+        let tree = Tree::open(&root).unwrap();
+        patch::apply(&tree, &series, false, &RealFs).unwrap();
+        let st = patch::status(&tree, &series).unwrap();
+        let base = series.bases.iter().find(|b| b.name == st.base).unwrap();
+        // The user's edits outside our hunks: a line at the top of every
+        // file the series changed.
+        let RevertPlan::Revert { files, .. } = &st.revert else {
+            panic!("{:?}", st.revert);
+        };
+        for f in files {
+            let p = root.join(f);
+            let t = std::fs::read_to_string(&p).unwrap();
+            std::fs::write(&p, format!("// user's note\n{t}")).unwrap();
+        }
+        // And a change to a line the last patch added.
+        let last = base.patches.last().unwrap();
+        let (file, added) = last
+            .patch
+            .files
+            .iter()
+            .find_map(|fp| {
+                fp.hunks
+                    .iter()
+                    .flat_map(|h| &h.lines)
+                    .find_map(|l| match l {
+                        Line::Add(s) if s.trim().len() > 8 => {
+                            Some((fp.path().to_string(), s.clone()))
+                        }
+                        _ => None,
+                    })
+            })
+            .expect("an added line");
+        let p = root.join(&file);
+        let patched_text = std::fs::read_to_string(&p).unwrap();
+        let changed = patched_text.replacen(
+            &added,
+            &format!("{} /* user */\n", added.trim_end_matches('\n')),
+            1,
+        );
+        std::fs::write(&p, &changed).unwrap();
+        let st = patch::status(&tree, &series).unwrap();
+        assert_eq!(st.base, base.name);
+        let RevertPlan::Refuse { hunks, .. } = &st.revert else {
+            panic!("git={git}: {:?}", st.revert);
+        };
+        assert!(
+            hunks.iter().all(|h| h.file == file && h.patch == last.name),
+            "{hunks:?}"
+        );
+        let e = patch::revert(&tree, &series, false, &RealFs).unwrap_err();
+        assert!(e.to_string().contains(&file), "{e}");
+        // Put the line back: revert keeps the notes, drops exactly ours.
+        std::fs::write(&p, &patched_text).unwrap();
+        let out = patch::revert(&tree, &series, false, &RealFs).unwrap();
+        assert!(out.changed);
+        let now = crash::snapshot(&root);
+        for (rel, bytes) in &unpatched {
+            let want = if files.contains(rel) {
+                [b"// user's note\n".as_slice(), bytes].concat()
+            } else {
+                bytes.clone()
+            };
+            assert_eq!(now[rel], want, "git={git}: {rel}");
+        }
+    }
 }

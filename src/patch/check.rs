@@ -139,6 +139,12 @@ pub fn check(
     progress: bool,
 ) -> Result<CheckReport, PatchError> {
     let files = state::files_of(series);
+    let list: Vec<String> = files.iter().cloned().collect();
+    if let Some(r) = super::txn::recover(tree, &list)? {
+        if progress {
+            eprintln!("{r}");
+        }
+    }
     let contents = tree.read_all(files.iter().map(String::as_str))?;
     let (st, base) = state::compute(series, tree, &contents)?;
     if let Plan::Refuse { reason } = &st.plan {
@@ -333,6 +339,12 @@ fn judge(unpatched: &CompileResult, patched: &CompileResult) -> (Verdict, Vec<St
 /// Runs `dead-threads patch check`.
 pub fn run(c: &CommonArgs, series: &Series) -> anyhow::Result<ExitCode> {
     let tree = Tree::open(&c.haiku)?;
+    // An interrupted apply or revert is finished first, as by every patch
+    // command, even when the compile cannot run.
+    let files: Vec<String> = state::files_of(series).into_iter().collect();
+    if let Some(r) = super::txn::recover(&tree, &files)? {
+        eprintln!("{r}");
+    }
     let clang = match haiku_cc::find_clang() {
         Ok(cl) => cl,
         Err(e) => {

@@ -1,29 +1,40 @@
-//! `dead-threads patch status|apply|revert|check`: recognise a Haiku tree,
-//! apply or revert our kernel patch series, and compile-check it.
+//! `dead-threads patch status|apply|revert|check|series-hash`: recognise a
+//! Haiku tree, apply or revert our kernel patch series, and compile-check it.
 //!
 //! Everything about bases and patches comes from `kernel-patch/series.toml`
-//! (see [`series`]). Patches are applied by our own strict unified-diff
-//! applier ([`diff`]): exact context, line offsets allowed, no fuzz, the
-//! whole series checked in memory before anything is written, files written
-//! through a temporary file and a rename, and every written file restored if
-//! a later one fails ([`tree::Transaction`]).
+//! (see [`series`]), which also records each patch file's SHA-256: every
+//! command refuses a series whose files differ ([`Series::verify`]).
+//! Patches are applied by our own strict unified-diff applier ([`diff`]):
+//! exact context, line offsets allowed, no fuzz, the whole series checked
+//! in memory before anything is written.
+//!
+//! Writing is crash-safe ([`txn`]): a transaction record is written before
+//! the first file changes, files are replaced through a temporary file and
+//! a rename with SIGINT/SIGTERM deferred, and every command first finishes
+//! or rolls back what a killed run left, so the tree is always exactly as
+//! before or as after.
 //!
 //! Safety rules:
-//! * git checkout: a file with uncommitted changes (anything `git status`
-//!   reports) is never written, unless its only changes are our own patches
-//!   (a partly applied series, or `revert`).
+//! * git checkout: `apply` never writes a file with uncommitted changes
+//!   (anything `git status` reports), unless its only changes are our own
+//!   patches (a partly applied series).
 //! * plain tree (no git): every hunk's old side must match the file exactly,
 //!   so a file that differs where we would change it is refused; changes
 //!   elsewhere in the file are kept as they are.
+//! * `revert` reverses exactly our hunks, found by content, and keeps every
+//!   other change; it refuses, naming the hunk, when lines a hunk of ours
+//!   owns were changed since it was applied ([`state::RevertPlan`]).
 //! * `check` never touches the user's tree: it copies what the compile
 //!   needs to a temporary directory.
 
 pub mod check;
 pub mod diff;
+pub mod fault;
 pub mod report;
 pub mod series;
 pub mod state;
 pub mod tree;
+pub mod txn;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,16 +57,35 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Show the tree's base (with evidence), which of our patches it carries
-    /// and what apply would do.
+    /// and what apply and revert would do.
     Status(CommonArgs),
     /// Apply the series for the tree's base: all or nothing, never over
     /// uncommitted changes; a no-op when already applied.
     Apply(ChangeArgs),
-    /// Take our patches out again (exactly ours, nothing else).
+    /// Take our patches out again: reverse exactly our hunks, keep every
+    /// other change (refuses, naming the hunk, where you changed lines of
+    /// ours).
     Revert(ChangeArgs),
     /// Compile every translation unit the series touches, unpatched and
     /// patched, with clang for x86_64-unknown-haiku, in a temporary copy.
     Check(CommonArgs),
+    /// Compare each patch file with the SHA-256 series.toml records for it;
+    /// with --write, record the files' current hashes (after editing a
+    /// patch on purpose).
+    SeriesHash(SeriesHashArgs),
+}
+
+/// Options of `patch series-hash`.
+#[derive(clap::Args, Debug)]
+pub struct SeriesHashArgs {
+    /// The patch series manifest [default: $DEAD_THREADS_SERIES, else this
+    /// source tree's kernel-patch/series.toml].
+    #[arg(long, value_name = "PATH")]
+    pub series: Option<PathBuf>,
+    /// Rewrite the manifest with the current hashes (entries become
+    /// `{ file = "...", sha256 = "..." }`; order and comments are kept).
+    #[arg(long)]
+    pub write: bool,
 }
 
 /// Options every subcommand takes.
@@ -118,9 +148,37 @@ impl PatchError {
 ///
 /// In a git checkout, a plan to apply over a file with uncommitted changes
 /// becomes [`Plan::Refuse`], as `apply` would refuse it.
+///
+/// First finishes what a killed `apply` or `revert` left ([`txn::recover`]);
+/// [`Status::recovered`] says what that did.
 pub fn status(tree: &Tree, series: &Series) -> Result<Status, PatchError> {
-    let contents = tree.read_all(state::files_of(series).iter().map(String::as_str))?;
+    let files: Vec<String> = state::files_of(series).into_iter().collect();
+    let recovered = txn::recover(tree, &files)?;
+    let contents = tree.read_all(files.iter().map(String::as_str))?;
     let (mut st, base) = state::compute(series, tree, &contents)?;
+    st.recovered = recovered;
+    if let state::RevertPlan::Revert {
+        files,
+        keeps_changes_in,
+        ..
+    } = &mut st.revert
+    {
+        // Files with changes besides ours: revert keeps those changes.
+        let rels: Vec<&str> = files.iter().map(String::as_str).collect();
+        let changed = tree.git_changed(&rels)?;
+        if !changed.is_empty() {
+            let pristine = state::unapply(base, st.applied, &contents).ok();
+            for (rel, _) in changed {
+                let head = tree.git_head_content(&rel)?;
+                let ours_only = pristine
+                    .as_ref()
+                    .is_some_and(|p| p.get(&rel).cloned().flatten() == head);
+                if !ours_only && !keeps_changes_in.contains(&rel) {
+                    keeps_changes_in.push(rel);
+                }
+            }
+        }
+    }
     if let Plan::Apply { files, .. } = &st.plan {
         if let Some(dirty) = dirty_files(tree, base, st.applied, &contents, files)? {
             st.plan = Plan::Refuse {
@@ -150,6 +208,10 @@ pub struct ChangeOutcome {
     pub files: Vec<String>,
     /// One line for humans.
     pub message: String,
+    /// What finishing an interrupted earlier apply or revert did, if there
+    /// was one ([`txn::recover`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
 }
 
 /// Applies the rest of the series for the tree's base.
@@ -179,8 +241,19 @@ fn change(
     fs: &dyn FileOps,
     reverse: bool,
 ) -> Result<ChangeOutcome, PatchError> {
-    let contents = tree.read_all(state::files_of(series).iter().map(String::as_str))?;
-    let (before, base) = state::compute(series, tree, &contents)?;
+    let all_files: Vec<String> = state::files_of(series).into_iter().collect();
+    // The lock is held from before reading the tree until the files are
+    // written (a dry run only takes it when there is something to recover).
+    let (lock, recovered) = if dry_run {
+        (None, txn::recover(tree, &all_files)?)
+    } else {
+        let lock = txn::StateLock::acquire(tree)?;
+        let recovered = txn::recover_locked(tree, &lock, &all_files)?;
+        (Some(lock), recovered)
+    };
+    let contents = tree.read_all(all_files.iter().map(String::as_str))?;
+    let (mut before, base) = state::compute(series, tree, &contents)?;
+    before.recovered = recovered.clone();
     let operation = if reverse { "revert" } else { "apply" }.to_string();
     let k = before.applied;
     let n = base.patches.len();
@@ -192,6 +265,7 @@ fn change(
         patches: Vec::new(),
         files: Vec::new(),
         message,
+        recovered: recovered.clone(),
     };
     if n == 0 {
         return Ok(nothing(
@@ -225,6 +299,10 @@ fn change(
             ),
             before,
         ));
+    } else if let state::RevertPlan::Refuse { reason, .. } = &before.revert {
+        return Err(PatchError::Refused(format!(
+            "not reverting anything: {reason}"
+        )));
     }
 
     let range = if reverse { 0..k } else { k..n };
@@ -247,7 +325,11 @@ fn change(
             }
         }
     }
-    check_clean(tree, base, k, &contents, &touched)?;
+    // Apply never writes over uncommitted changes; revert reverses exactly
+    // our hunks (found by content) and keeps every other change.
+    if !reverse {
+        check_clean(tree, base, k, &contents, &touched)?;
+    }
 
     let mut tx = tree::Transaction::new(tree, &contents);
     for f in &touched {
@@ -269,9 +351,11 @@ fn change(
             ),
             patches: names,
             files,
+            recovered,
         });
     }
-    tx.commit(fs).map_err(|e| {
+    let lock = lock.expect("taken unless dry run");
+    txn::commit(lock, tx, verb, fs).map_err(|e| {
         PatchError::WriteFailed(format!("{verb} failed while writing: {}", e.message))
     })?;
     let done = if reverse { "reverted" } else { "applied" };
@@ -288,6 +372,7 @@ fn change(
         ),
         patches: names,
         files,
+        recovered,
     })
 }
 
@@ -395,6 +480,48 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Apply(a) => run_change(a, false),
         Command::Revert(a) => run_change(a, true),
         Command::Check(c) => check::run(&c, &load_series(&c)?),
+        Command::SeriesHash(h) => run_series_hash(h),
+    }
+}
+
+fn run_series_hash(h: SeriesHashArgs) -> anyhow::Result<ExitCode> {
+    let path = h.series.unwrap_or_else(Series::default_path);
+    let entries = series::record_hashes(&path, h.write)?;
+    let mut stale = 0;
+    for e in &entries {
+        let state = match (&e.recorded, e.matches()) {
+            (_, true) => "ok",
+            (None, false) => "no hash recorded",
+            (Some(_), false) => "CHANGED",
+        };
+        if !e.matches() {
+            stale += 1;
+        }
+        println!("{} {}: {state}", e.actual, e.file);
+        if let (Some(r), false) = (&e.recorded, e.matches()) {
+            println!("    recorded: {r}");
+        }
+    }
+    if stale == 0 {
+        println!(
+            "all {} patch file(s) match {}",
+            entries.len(),
+            path.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else if h.write {
+        println!(
+            "recorded the hashes of {stale} patch file(s) in {}",
+            path.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "{stale} patch file(s) do not match {}; if they were changed on purpose, run `{}`",
+            path.display(),
+            series::rehash_command(&path)
+        );
+        Ok(ExitCode::from(1))
     }
 }
 
@@ -411,6 +538,9 @@ fn run_change(a: ChangeArgs, reverse: bool) -> anyhow::Result<ExitCode> {
             if a.common.json {
                 print_json(&out)?;
             } else {
+                if let Some(r) = &out.recovered {
+                    println!("{r}");
+                }
                 println!("{}", out.message);
             }
             Ok(ExitCode::SUCCESS)

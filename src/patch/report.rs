@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::check::{CheckReport, Verdict};
-use super::state::{FileHunks, PatchState, Plan, Status};
+use super::state::{FileHunks, PatchState, Plan, RevertPlan, Status};
 
 fn hunks(f: &FileHunks) -> String {
     f.lines
@@ -23,6 +23,9 @@ fn hunks(f: &FileHunks) -> String {
 /// The text `patch status` prints.
 pub fn status_text(st: &Status) -> String {
     let mut s = String::new();
+    if let Some(r) = &st.recovered {
+        let _ = writeln!(s, "Recovered: {r}");
+    }
     let vcs = match &st.head {
         Some(h) => format!("git checkout, HEAD {h}"),
         None => "plain tree, no git".to_string(),
@@ -87,6 +90,31 @@ pub fn status_text(st: &Status) -> String {
             files.join(", ")
         ),
         Plan::Refuse { reason } => writeln!(s, "Apply would: refuse: {reason}"),
+    };
+    let _ = match &st.revert {
+        RevertPlan::Nothing => writeln!(s, "Revert would: nothing (none of ours applied)"),
+        RevertPlan::Revert {
+            patches,
+            files,
+            keeps_changes_in,
+        } => {
+            let _ = write!(
+                s,
+                "Revert would: reverse exactly our hunks of {} patch(es), changing {}",
+                patches.len(),
+                files.join(", ")
+            );
+            if keeps_changes_in.is_empty() {
+                writeln!(s)
+            } else {
+                writeln!(
+                    s,
+                    "; your other changes in {} are kept",
+                    keeps_changes_in.join(", ")
+                )
+            }
+        }
+        RevertPlan::Refuse { reason, .. } => writeln!(s, "Revert would: refuse: {reason}"),
     };
     s
 }

@@ -28,9 +28,25 @@ struct RawBase {
     name: String,
     description: String,
     #[serde(default)]
-    patches: Vec<String>,
+    patches: Vec<RawPatch>,
     #[serde(default)]
     detect: Vec<RawRule>,
+}
+
+/// A `patches` entry: `{ file = "...", sha256 = "..." }`, or a bare file
+/// name (no hash recorded yet: refused until `patch series-hash --write`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawPatch {
+    Bare(String),
+    Table(RawPatchTable),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPatchTable {
+    file: String,
+    sha256: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,12 +94,43 @@ pub struct SeriesPatch {
     pub path: PathBuf,
     /// Its parsed content.
     pub patch: Patch,
+    /// SHA-256 of the patch file's bytes, lowercase hex.
+    pub sha256: String,
+    /// The SHA-256 the manifest records for it (`None`: none recorded).
+    pub recorded_sha256: Option<String>,
 }
 
 impl SeriesPatch {
     /// The commit subject, or the file name.
     pub fn title(&self) -> &str {
         self.patch.subject.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Whether the file is what the manifest recorded.
+    pub fn hash_matches(&self) -> bool {
+        self.recorded_sha256.as_deref() == Some(self.sha256.as_str())
+    }
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The command that records the current hashes, for messages.
+pub fn rehash_command(series: &Path) -> String {
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernel-patch/series.toml");
+    if series == default {
+        "dead-threads patch series-hash --write".to_string()
+    } else {
+        format!(
+            "dead-threads patch series-hash --write --series {}",
+            series.display()
+        )
     }
 }
 
@@ -121,8 +168,18 @@ pub struct Series {
 }
 
 impl Series {
-    /// Reads and checks the manifest and every patch it names.
+    /// Reads and checks the manifest and every patch it names, and refuses
+    /// a series whose patch files do not have the SHA-256 it records
+    /// ([`Series::verify`]).
     pub fn load(path: &Path) -> anyhow::Result<Series> {
+        let s = Self::load_unverified(path)?;
+        s.verify()?;
+        Ok(s)
+    }
+
+    /// Like [`Series::load`], without comparing the patch files' hashes
+    /// (for `patch series-hash`, which records them).
+    pub fn load_unverified(path: &Path) -> anyhow::Result<Series> {
         let text = std::fs::read_to_string(path).with_context(|| {
             format!(
                 "reading the patch series {} (pass --series PATH to the \
@@ -130,12 +187,57 @@ impl Series {
                 path.display()
             )
         })?;
-        Self::parse(&text, path)
+        Self::parse_unverified(&text, path)
     }
 
-    /// Parses manifest text; patch paths are resolved against `path`'s
-    /// directory.
+    /// Parses manifest text and verifies the patch files' hashes; patch
+    /// paths are resolved against `path`'s directory.
     pub fn parse(text: &str, path: &Path) -> anyhow::Result<Series> {
+        let s = Self::parse_unverified(text, path)?;
+        s.verify()?;
+        Ok(s)
+    }
+
+    /// Refuses a series in which a patch file's SHA-256 is not the one the
+    /// manifest records (or none is recorded), naming each such file, both
+    /// hashes, and the command that records the new ones.
+    pub fn verify(&self) -> anyhow::Result<()> {
+        let mut bad = Vec::new();
+        for p in self.bases.iter().flat_map(|b| &b.patches) {
+            if p.hash_matches() {
+                continue;
+            }
+            bad.push(match &p.recorded_sha256 {
+                Some(rec) => format!(
+                    "  {}: its SHA-256 is {}, but {} records {rec}",
+                    p.path.display(),
+                    p.sha256,
+                    self.path.display()
+                ),
+                None => format!(
+                    "  {}: no sha256 recorded in {} (its SHA-256 is {})",
+                    p.path.display(),
+                    self.path.display(),
+                    p.sha256
+                ),
+            });
+        }
+        if bad.is_empty() {
+            return Ok(());
+        }
+        bail!(
+            "the patch series is not the one recorded: {} patch file(s) changed after their \
+             hashes were recorded:\n{}\nNothing was read from or written to the Haiku tree. \
+             If the patch files are wrong, restore them (e.g. git checkout -- kernel-patch/); \
+             if they were changed on purpose, record their hashes with `{}`.",
+            bad.len(),
+            bad.join("\n"),
+            rehash_command(&self.path)
+        )
+    }
+
+    /// Parses manifest text without verifying the hashes.
+    pub fn parse_unverified(text: &str, path: &Path) -> anyhow::Result<Series> {
         let raw: RawSeries =
             toml::from_str(text).with_context(|| format!("parsing {}", path.display()))?;
         if raw.version != FORMAT_VERSION {
@@ -181,22 +283,39 @@ impl Series {
                 });
             }
             let mut patches = Vec::new();
-            for name in b.patches {
+            for entry in b.patches {
+                let (name, recorded) = match entry {
+                    RawPatch::Bare(name) => (name, None),
+                    RawPatch::Table(t) => (t.file, t.sha256),
+                };
                 check_rel_path(&name).with_context(|| format!("{}", path.display()))?;
+                if let Some(h) = &recorded {
+                    if h.len() != 64 || !h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+                        bail!(
+                            "{}: sha256 of {name} is {h:?}, not 64 lowercase hex digits",
+                            path.display()
+                        );
+                    }
+                }
                 let ppath = dir.join(&name);
-                let ptext = std::fs::read_to_string(&ppath).with_context(|| {
+                let bytes = std::fs::read(&ppath).with_context(|| {
                     format!(
                         "reading patch {} named by {}",
                         ppath.display(),
                         path.display()
                     )
                 })?;
+                let sha256 = sha256_hex(&bytes);
+                let ptext = String::from_utf8(bytes)
+                    .with_context(|| format!("patch {} is not UTF-8 text", ppath.display()))?;
                 let patch = diff::parse(&ptext)
                     .with_context(|| format!("parsing patch {}", ppath.display()))?;
                 patches.push(SeriesPatch {
                     name,
                     path: ppath,
                     patch,
+                    sha256,
+                    recorded_sha256: recorded,
                 });
             }
             bases.push(Base {
@@ -257,4 +376,94 @@ fn check_rel_path(p: &str) -> anyhow::Result<()> {
         bail!("path {p:?} must be relative, without `..`");
     }
     Ok(())
+}
+
+/// One patch entry as `patch series-hash` found (and, with `--write`,
+/// recorded) it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HashEntry {
+    /// The base it belongs to.
+    pub base: String,
+    /// Path as written in the manifest.
+    pub file: String,
+    /// The hash the manifest recorded before (`None`: none).
+    pub recorded: Option<String>,
+    /// The file's SHA-256 now.
+    pub actual: String,
+}
+
+impl HashEntry {
+    /// Whether the recorded hash is the file's.
+    pub fn matches(&self) -> bool {
+        self.recorded.as_deref() == Some(self.actual.as_str())
+    }
+}
+
+/// Every patch of the manifest at `path` with its recorded and actual
+/// SHA-256. With `write`, rewrites the manifest so that each `patches`
+/// entry is `{ file = "...", sha256 = "<actual>" }` (a bare file name
+/// becomes such a table; order, comments and everything else are kept),
+/// then reads it back and verifies it.
+pub fn record_hashes(path: &Path, write: bool) -> anyhow::Result<Vec<HashEntry>> {
+    use toml_edit::{Array, DocumentMut, InlineTable, Value};
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the patch series {}", path.display()))?;
+    // The manifest must be valid apart from the hashes.
+    let series = Series::parse_unverified(&text, path)?;
+    let mut doc: DocumentMut = text
+        .parse()
+        .with_context(|| format!("parsing {}", path.display()))?;
+    let mut entries = Vec::new();
+    let bases = doc
+        .get_mut("base")
+        .and_then(|i| i.as_array_of_tables_mut())
+        .with_context(|| format!("{}: no [[base]] defined", path.display()))?;
+    for (t, base) in bases.iter_mut().zip(&series.bases) {
+        let Some(arr) = t.get_mut("patches").and_then(|i| i.as_array_mut()) else {
+            continue;
+        };
+        let mut new = Array::new();
+        for (v, p) in arr.iter().zip(&base.patches) {
+            entries.push(HashEntry {
+                base: base.name.clone(),
+                file: p.name.clone(),
+                recorded: p.recorded_sha256.clone(),
+                actual: p.sha256.clone(),
+            });
+            let mut it = InlineTable::new();
+            it.insert("file", p.name.as_str().into());
+            it.insert("sha256", p.sha256.as_str().into());
+            let mut val = Value::InlineTable(it);
+            val.decor_mut().set_suffix("");
+            // Keep a comment written before the entry.
+            let prefix = v
+                .decor()
+                .prefix()
+                .and_then(|r| r.as_str())
+                .filter(|s| s.contains('#'))
+                .map(|s| s.trim_end_matches([' ', '\t']).to_string() + "    ")
+                .unwrap_or_else(|| "\n    ".to_string());
+            val.decor_mut().set_prefix(prefix);
+            new.push_formatted(val);
+        }
+        if !new.is_empty() {
+            new.set_trailing_comma(true);
+            new.set_trailing("\n");
+        }
+        *arr = new;
+    }
+    if write && entries.iter().any(|e| !e.matches()) {
+        let out = doc.to_string();
+        // Read back before replacing the manifest: the result must load
+        // with every hash matching.
+        Series::parse(&out, path).with_context(|| {
+            format!(
+                "the rewritten {} does not verify; it was not written",
+                path.display()
+            )
+        })?;
+        super::tree::FileOps::write(&super::tree::RealFs, path, out.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(entries)
 }

@@ -91,6 +91,58 @@ pub enum Plan {
     },
 }
 
+/// One of our hunks whose lines the user changed after it was applied (its
+/// applied text is no longer in the file): revert refuses to touch it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangedHunk {
+    /// The patch (manifest name).
+    pub patch: String,
+    /// Tree-relative file.
+    pub file: String,
+    /// 1-based hunk number within the patch's changes to `file`.
+    pub hunk: usize,
+    /// The hunk header, `@@ -a,b +c,d @@ section`.
+    pub header: String,
+    /// The lines the applied hunk covers, as the patch numbers them (the
+    /// header's new side), first and last.
+    pub lines: (usize, usize),
+}
+
+impl std::fmt::Display for ChangedHunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: hunk #{} of {} ({}; lines {}-{} as the patch left them)",
+            self.file, self.hunk, self.patch, self.header, self.lines.0, self.lines.1
+        )
+    }
+}
+
+/// What `revert` would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum RevertPlan {
+    /// None of our patches is applied.
+    Nothing,
+    /// Reverse exactly our hunks, keeping every other change.
+    Revert {
+        /// Patches, in the order they are reverted.
+        patches: Vec<String>,
+        /// Files that would change.
+        files: Vec<String>,
+        /// Files among them with other uncommitted changes (git checkouts),
+        /// which are kept.
+        keeps_changes_in: Vec<String>,
+    },
+    /// The user changed lines our hunks own: revert would refuse.
+    Refuse {
+        /// Why, naming the hunks.
+        reason: String,
+        /// The hunks.
+        hunks: Vec<ChangedHunk>,
+    },
+}
+
 /// Everything `patch status` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -113,6 +165,12 @@ pub struct Status {
     pub patches: Vec<PatchStatus>,
     /// What apply would do.
     pub plan: Plan,
+    /// What revert would do.
+    pub revert: RevertPlan,
+    /// What finishing an interrupted earlier apply or revert did before
+    /// the status was taken, if there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
 }
 
 impl Status {
@@ -217,6 +275,165 @@ struct Candidate<'a> {
     base: &'a Base,
     applied: usize,
     evidence: Vec<Evidence>,
+    changed: Vec<ChangedHunk>,
+    /// Hunks found applied, for readings with changed hunks (more is
+    /// better evidence); 0 for strict readings.
+    reversed: usize,
+}
+
+fn hunk_header(h: &diff::Hunk) -> (String, usize, usize) {
+    let old = h
+        .lines
+        .iter()
+        .filter(|l| !matches!(l, diff::Line::Add(_)))
+        .count();
+    let new = h
+        .lines
+        .iter()
+        .filter(|l| !matches!(l, diff::Line::Remove(_)))
+        .count();
+    let mut header = format!("@@ -{},{old} +{},{new} @@", h.old_start, h.new_start);
+    if !h.section.is_empty() {
+        header.push(' ');
+        header.push_str(&h.section);
+    }
+    (header, h.new_start, h.new_start + new.max(1) - 1)
+}
+
+/// Reverts the first `k` patches of `base` from `contents` hunk by hunk,
+/// leaving the hunks of which neither the applied nor the original text is
+/// found, but which are still recognisable (changed by the user), and
+/// listing them, with the number of hunks found applied. `None` when a
+/// hunk's original text is there or it is not
+/// recognisable (that patch is not applied), when a patch creates
+/// or deletes a file that is not as it left it, or when none of the hunks
+/// of patches `from..k` is found applied.
+pub fn unapply_lenient(
+    base: &Base,
+    from: usize,
+    k: usize,
+    contents: &Contents,
+) -> Option<(Contents, Vec<ChangedHunk>, usize)> {
+    let mut c = contents.clone();
+    let mut changed = Vec::new();
+    let mut found_beyond = false;
+    let mut reversed = 0;
+    for (i, p) in base.patches[..k].iter().enumerate().rev() {
+        let mut found_any = false;
+        for fp in &p.patch.files {
+            let rel = fp.path();
+            let cur = c.get(rel).cloned().flatten();
+            if let Ok((out, _)) = diff::apply_file(fp, cur.as_deref(), true) {
+                c.insert(rel.to_string(), out);
+                found_any = true;
+                reversed += fp.hunks.len();
+                continue;
+            }
+            if !(fp.expects_existing(true) && fp.exists_after(true)) {
+                return None;
+            }
+            let cur = cur?;
+            let mut keep = Vec::new();
+            for (i, h) in fp.hunks.iter().enumerate() {
+                let single = diff::FilePatch {
+                    hunks: vec![h.clone()],
+                    ..fp.clone()
+                };
+                if diff::apply_file(&single, Some(&cur), true).is_ok() {
+                    keep.push(h.clone());
+                } else if diff::apply_file(&single, Some(&cur), false).is_ok()
+                    || !recognisable(h, &cur)
+                {
+                    return None;
+                } else {
+                    let (header, first, last) = hunk_header(h);
+                    changed.push(ChangedHunk {
+                        patch: p.name.clone(),
+                        file: rel.to_string(),
+                        hunk: i + 1,
+                        header,
+                        lines: (first, last),
+                    });
+                }
+            }
+            if keep.is_empty() {
+                continue;
+            }
+            reversed += keep.len();
+            let sub = diff::FilePatch {
+                hunks: keep,
+                ..fp.clone()
+            };
+            let (out, _) = diff::apply_file(&sub, Some(&cur), true).ok()?;
+            c.insert(rel.to_string(), out);
+            found_any = true;
+        }
+        found_beyond |= found_any && i >= from;
+    }
+    found_beyond.then_some((c, changed, reversed))
+}
+
+/// Whether patches `k..` of `base` apply to `contents` (with the first `k`
+/// in it).
+fn applies_forward(base: &Base, k: usize, contents: &Contents) -> bool {
+    let mut c = contents.clone();
+    base.patches[k..]
+        .iter()
+        .all(|p| apply_patch(p, &mut c, false).is_ok())
+}
+
+/// Whether a hunk that neither reverse- nor forward-applies is still
+/// recognisably there (ours, with lines changed by the user): at least half
+/// of its added lines (of its whole new side, when it adds fewer than two),
+/// counting lines with at least 4 characters besides white space, are
+/// lines of the file. Else it was never applied here (e.g. upstream changed
+/// the same place its own way).
+fn recognisable(h: &diff::Hunk, text: &str) -> bool {
+    let substantive = |s: &&String| s.trim().len() >= 4;
+    let adds: Vec<&String> = h
+        .lines
+        .iter()
+        .filter_map(|l| match l {
+            diff::Line::Add(s) => Some(s),
+            _ => None,
+        })
+        .filter(substantive)
+        .collect();
+    let lines: Vec<&String> = if adds.len() >= 2 {
+        adds
+    } else {
+        h.lines
+            .iter()
+            .filter_map(|l| match l {
+                diff::Line::Add(s) | diff::Line::Context(s) => Some(s),
+                diff::Line::Remove(_) => None,
+            })
+            .filter(substantive)
+            .collect()
+    };
+    if lines.is_empty() {
+        return false;
+    }
+    let file: std::collections::HashSet<&str> = text
+        .split_inclusive('\n')
+        .map(|l| l.trim_end_matches('\n'))
+        .collect();
+    let found = lines
+        .iter()
+        .filter(|l| file.contains(l.trim_end_matches('\n')))
+        .count();
+    found * 2 >= lines.len()
+}
+
+/// The reason revert refuses over changed hunks.
+pub fn changed_hunks_reason(hunks: &[ChangedHunk]) -> String {
+    let list: Vec<String> = hunks.iter().map(|h| h.to_string()).collect();
+    format!(
+        "lines our patches own were changed after they were applied: {}. Revert only \
+         reverses our hunks exactly as they were applied; make those lines as the patch left \
+         them again (or take that change out by hand), then revert",
+        list.join("; ")
+    )
 }
 
 /// Works out the state of the tree whose relevant files are `contents`.
@@ -226,6 +443,7 @@ pub fn compute<'s>(
     contents: &Contents,
 ) -> Result<(Status, &'s Base), Unrecognised> {
     let mut candidates: Vec<Candidate> = Vec::new();
+    let mut lenient: Vec<Candidate> = Vec::new();
     let mut all_evidence = Vec::new();
     for base in &series.bases {
         let mut pristine_evidence = None;
@@ -242,19 +460,72 @@ pub fn compute<'s>(
                     base,
                     applied: k,
                     evidence: ev,
+                    changed: Vec::new(),
+                    // Only compared between readings with changed hunks:
+                    // strict readings that tie stay an error.
+                    reversed: 0,
+                });
+                break;
+            }
+        }
+        // Our patches applied, with some of their lines changed by the
+        // user since: the rules in files without changed hunks must hold.
+        let strict_k = candidates
+            .iter()
+            .find(|c| std::ptr::eq(c.base, base))
+            .map(|c| c.applied);
+        for k in (strict_k.map_or(1, |s| s + 1)..=base.patches.len()).rev() {
+            let from = strict_k.unwrap_or(0);
+            let Some((orig, changed, reversed)) = unapply_lenient(base, from, k, contents) else {
+                continue;
+            };
+            if changed.is_empty() {
+                continue;
+            }
+            let ev: Vec<Evidence> = base.detect.iter().map(|r| eval_rule(r, &orig)).collect();
+            let judged: Vec<&Evidence> = ev
+                .iter()
+                .filter(|e| !changed.iter().any(|h| h.file == e.file))
+                .collect();
+            if judged.iter().any(|e| e.present) && judged.iter().all(|e| e.held) {
+                lenient.push(Candidate {
+                    base,
+                    applied: k,
+                    evidence: ev,
+                    changed,
+                    reversed,
                 });
                 break;
             }
         }
         all_evidence.push((base.name.clone(), pristine_evidence.unwrap_or_default()));
     }
+    // A strict reading that is settled (our patches of its base are all
+    // applied, or the rest of them applies, as upstream's own tree or ours
+    // would be) always wins: "changed hunks" are only how a tree that no
+    // strict reading settles is explained.
+    let settled = candidates.iter().any(|c| {
+        let n = c.base.patches.len();
+        n > 0 && (c.applied == n || applies_forward(c.base, c.applied, contents))
+    });
+    if !settled {
+        candidates.extend(lenient);
+    }
     // The most of our patches explains the tree best: a tree carrying our
-    // legacy patch also looks like an unpatched later base.
-    candidates.sort_by_key(|c| std::cmp::Reverse(c.applied));
+    // legacy patch also looks like an unpatched later base. Between as
+    // many, the one with fewer changed hunks, then with more hunks found.
+    let key = |c: &Candidate| {
+        (
+            std::cmp::Reverse(c.applied),
+            c.changed.len(),
+            std::cmp::Reverse(c.reversed),
+        )
+    };
+    candidates.sort_by_key(key);
     let best = match candidates.as_slice() {
         [] => return Err(unrecognised(tree, all_evidence, None)),
         [one] => one,
-        [a, b, ..] if a.applied > b.applied => a,
+        [a, b, ..] if key(a) < key(b) => a,
         [a, b, ..] => {
             return Err(unrecognised(
                 tree,
@@ -274,13 +545,60 @@ pub fn compute<'s>(
     let mut cur = contents.clone();
     let mut applied_status = Vec::new();
     for p in base.patches[..k].iter().rev() {
-        let files = apply_patch(p, &mut cur, true).unwrap_or_default();
+        let files = apply_patch(p, &mut cur, true).unwrap_or_else(|_| {
+            // A patch with changed hunks: the others, where they are.
+            let changed_here: Vec<&ChangedHunk> =
+                best.changed.iter().filter(|h| h.patch == p.name).collect();
+            let mut out = Vec::new();
+            for fp in &p.patch.files {
+                let rel = fp.path();
+                let hunks: Vec<diff::Hunk> = fp
+                    .hunks
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| {
+                        !changed_here
+                            .iter()
+                            .any(|h| h.file == rel && h.hunk == i + 1)
+                    })
+                    .map(|(_, h)| h.clone())
+                    .collect();
+                if hunks.is_empty() {
+                    continue;
+                }
+                let sub = diff::FilePatch {
+                    hunks,
+                    ..fp.clone()
+                };
+                let input = cur.get(rel).cloned().flatten();
+                if let Ok((next, pl)) = diff::apply_file(&sub, input.as_deref(), true) {
+                    cur.insert(rel.to_string(), next);
+                    out.push(FileHunks {
+                        file: rel.to_string(),
+                        lines: pl.iter().map(|h| h.line).collect(),
+                        offsets: pl.iter().map(|h| h.offset).collect(),
+                    });
+                }
+            }
+            out
+        });
+        let changed_here: Vec<String> = best
+            .changed
+            .iter()
+            .filter(|h| h.patch == p.name)
+            .map(|h| h.to_string())
+            .collect();
         applied_status.push(PatchStatus {
             name: p.name.clone(),
             subject: p.title().to_string(),
             state: PatchState::Applied,
             files,
-            problem: None,
+            problem: (!changed_here.is_empty()).then(|| {
+                format!(
+                    "applied, but lines of it were changed since: {}",
+                    changed_here.join("; ")
+                )
+            }),
         });
     }
     applied_status.reverse();
@@ -329,6 +647,10 @@ pub fn compute<'s>(
     }
     let plan = if base.patches.is_empty() {
         Plan::NothingNoPatches
+    } else if !best.changed.is_empty() && k < base.patches.len() {
+        Plan::Refuse {
+            reason: changed_hunks_reason(&best.changed),
+        }
     } else if let Some(reason) = blocked {
         Plan::Refuse {
             reason: format!(
@@ -342,6 +664,28 @@ pub fn compute<'s>(
         Plan::Apply {
             patches: to_apply,
             files: touched.into_iter().collect(),
+        }
+    };
+    let revert = if k == 0 {
+        RevertPlan::Nothing
+    } else if !best.changed.is_empty() {
+        RevertPlan::Refuse {
+            reason: changed_hunks_reason(&best.changed),
+            hunks: best.changed.clone(),
+        }
+    } else {
+        let mut files = BTreeSet::new();
+        for p in &base.patches[..k] {
+            files.extend(p.patch.files.iter().map(|f| f.path().to_string()));
+        }
+        RevertPlan::Revert {
+            patches: base.patches[..k]
+                .iter()
+                .rev()
+                .map(|p| p.name.clone())
+                .collect(),
+            files: files.into_iter().collect(),
+            keeps_changes_in: Vec::new(),
         }
     };
     let (vcs, head) = match &tree.vcs {
@@ -359,6 +703,8 @@ pub fn compute<'s>(
             applied: k,
             patches,
             plan,
+            revert,
+            recovered: None,
         },
         base,
     ))

@@ -118,9 +118,7 @@ impl Tree {
         if self.vcs == Vcs::Plain {
             return Ok(None);
         }
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
+        let out = git_command(&self.root)
             .arg("show")
             .arg(format!("HEAD:./{rel}"))
             .output()
@@ -134,7 +132,7 @@ impl Tree {
     }
 }
 
-fn read_opt(path: &Path) -> anyhow::Result<Option<String>> {
+pub(crate) fn read_opt(path: &Path) -> anyhow::Result<Option<String>> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(String::from_utf8(bytes).with_context(|| {
             format!(
@@ -147,10 +145,20 @@ fn read_opt(path: &Path) -> anyhow::Result<Option<String>> {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git")
+/// `git -C dir` that never takes optional locks: `git status` would
+/// otherwise refresh the index under `.git/index.lock`, which a killed
+/// run could leave behind.
+fn git_command(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.env("GIT_OPTIONAL_LOCKS", "0")
+        .arg("--no-optional-locks")
         .arg("-C")
-        .arg(dir)
+        .arg(dir);
+    c
+}
+
+pub(crate) fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = git_command(dir)
         .args(args)
         .output()
         .context("running git")?;
@@ -173,30 +181,71 @@ pub trait FileOps {
     fn remove(&self, path: &Path) -> std::io::Result<()>;
 }
 
-/// Real file operations: write to a temporary file in the same directory,
-/// copy the permissions of the file it replaces, fsync, rename over it.
+/// Real file operations: write to a temporary file in the same directory
+/// (named by [`temp_path_for`], so that a recovery can find and remove it),
+/// copy the permissions of the file it replaces, fsync, rename over it,
+/// fsync the directory.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RealFs;
+
+/// Prefix of every temporary file [`RealFs`] makes in a tree.
+pub const TEMP_PREFIX: &str = ".dead-threads-";
+/// Suffix of every temporary file [`RealFs`] makes in a tree.
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// The temporary file [`RealFs::write`] uses to replace `path`:
+/// `.dead-threads-<name>.tmp` in the same directory.
+pub fn temp_path_for(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"))
+}
+
+/// Whether a file name is one of [`RealFs`]'s temporary files.
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
 
 impl FileOps for RealFs {
     fn write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".dead-threads-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        tmp.write_all(data)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            tmp.as_file().set_permissions(meta.permissions())?;
+        let tmp = temp_path_for(path);
+        let r = (|| {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
+            f.write_all(data)?;
+            if let Ok(meta) = std::fs::metadata(path) {
+                f.set_permissions(meta.permissions())?;
+            }
+            f.sync_all()?;
+            super::fault::after_write();
+            std::fs::rename(&tmp, path)
+        })();
+        if r.is_err() {
+            let _ = std::fs::remove_file(&tmp);
         }
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
+        r?;
+        sync_dir(dir)?;
+        super::fault::after_write();
         Ok(())
     }
 
     fn remove(&self, path: &Path) -> std::io::Result<()> {
-        std::fs::remove_file(path)
+        std::fs::remove_file(path)?;
+        sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+        super::fault::after_write();
+        Ok(())
     }
 }
 
@@ -235,6 +284,21 @@ impl<'a> Transaction<'a> {
         if self.originals.get(rel) != Some(&content) {
             self.changes.push((rel.to_string(), content));
         }
+    }
+
+    /// The scheduled changes: file and new content (`None`: delete).
+    pub fn changes(&self) -> &[(String, Option<String>)] {
+        &self.changes
+    }
+
+    /// The original content of a file the transaction was given.
+    pub fn original(&self, rel: &str) -> Option<String> {
+        self.originals.get(rel).cloned().flatten()
+    }
+
+    /// The tree it writes.
+    pub fn tree(&self) -> &Tree {
+        self.tree
     }
 
     /// The files that will change.

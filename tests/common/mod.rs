@@ -3,6 +3,8 @@
 //!
 //! * [`checkout`]: the Haiku checkout named by `HAIKU_TOP` (with the
 //!   standard skip message) and scratch copies of it.
+//! * [`crash`]: stopping and killing `patch apply|revert`, and judging the
+//!   tree the next command leaves.
 //! * [`device`]: the dead_threads test module's device, one test at a time.
 //! * [`git`]: git in a scratch tree.
 //! * [`jam_tree`]: a synthetic checkout, build directory and repository for
@@ -12,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod checkout;
+pub mod crash;
 pub mod device;
 pub mod git;
 pub mod jam_tree;
