@@ -29,7 +29,7 @@
 
 pub mod check;
 pub mod diff;
-pub mod fault;
+pub use crate::sys::fault;
 pub mod report;
 pub mod series;
 pub mod state;

@@ -2,7 +2,6 @@
 //! changes in them, and writing a set of files all-or-nothing.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -172,82 +171,7 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The file operations a [`Transaction`] performs; tests substitute one
-/// that fails on purpose.
-pub trait FileOps {
-    /// Replaces (or creates) `path` with `data`, atomically.
-    fn write(&self, path: &Path, data: &[u8]) -> std::io::Result<()>;
-    /// Removes `path`.
-    fn remove(&self, path: &Path) -> std::io::Result<()>;
-}
-
-/// Real file operations: write to a temporary file in the same directory
-/// (named by [`temp_path_for`], so that a recovery can find and remove it),
-/// copy the permissions of the file it replaces, fsync, rename over it,
-/// fsync the directory.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RealFs;
-
-/// Prefix of every temporary file [`RealFs`] makes in a tree.
-pub const TEMP_PREFIX: &str = ".dead-threads-";
-/// Suffix of every temporary file [`RealFs`] makes in a tree.
-pub const TEMP_SUFFIX: &str = ".tmp";
-
-/// The temporary file [`RealFs::write`] uses to replace `path`:
-/// `.dead-threads-<name>.tmp` in the same directory.
-pub fn temp_path_for(path: &Path) -> PathBuf {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dir.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"))
-}
-
-/// Whether a file name is one of [`RealFs`]'s temporary files.
-pub fn is_temp_name(name: &str) -> bool {
-    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-impl FileOps for RealFs {
-    fn write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let tmp = temp_path_for(path);
-        let r = (|| {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)?;
-            f.write_all(data)?;
-            if let Ok(meta) = std::fs::metadata(path) {
-                f.set_permissions(meta.permissions())?;
-            }
-            f.sync_all()?;
-            super::fault::after_write();
-            std::fs::rename(&tmp, path)
-        })();
-        if r.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        r?;
-        sync_dir(dir)?;
-        super::fault::after_write();
-        Ok(())
-    }
-
-    fn remove(&self, path: &Path) -> std::io::Result<()> {
-        std::fs::remove_file(path)?;
-        sync_dir(path.parent().unwrap_or(Path::new(".")))?;
-        super::fault::after_write();
-        Ok(())
-    }
-}
+pub use crate::sys::fs::{is_temp_name, temp_path_for, FileOps, RealFs, TEMP_PREFIX, TEMP_SUFFIX};
 
 /// The outcome of a failed [`Transaction::commit`].
 #[derive(Debug, thiserror::Error)]

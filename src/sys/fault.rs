@@ -1,7 +1,8 @@
 //! Test-only fault injection for the crash-safety tests.
 //!
 //! `DEAD_THREADS_FAULT_AFTER_WRITES=k` (a positive number) makes the process
-//! kill itself with SIGKILL right after its k-th write to disk during
+//! kill itself with SIGKILL right after its k-th write to disk through
+//! [`super::fs::RealFs`] or the patch transaction record, during
 //! `patch apply`, `patch revert` or a recovery: the transaction record
 //! written, a file's temporary copy written, a file replaced or removed,
 //! the record removed. Nothing is cleaned up, exactly as if the process
