@@ -6,7 +6,8 @@
 //! installed); on other systems every test prints that it was skipped. The
 //! snapshots in tests/snapshots/haiku_device__*.snap hold the outcome of a
 //! fixed kernel; tests/haiku_device_model.rs shows on Linux that a 32-entry
-//! legacy kernel fails them with a diff that names the cause.
+//! legacy kernel fails them with a diff that names the cause, and that a
+//! kernel whose timed joins lose the status fails the join race snapshot.
 
 mod common;
 
@@ -14,12 +15,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::device::{
-    device, native_snapshot, render_limit, scenario_snapshot, LIMIT_SNAPSHOT, SCENARIO_THREADS,
+    device, native_snapshot, render_limit, scenario_snapshot, LIMIT_SNAPSHOT, RACE_SNAPSHOT,
+    RACE_THREADS, SCENARIO_THREADS,
 };
 use common::snapshots;
 
 use dead_threads::module::experiment::{native_experiment, ThreadBackend};
-use dead_threads::module::report::ScenarioOutcome;
+use dead_threads::module::report::{RaceOutcome, ScenarioOutcome};
 use haiku_sys::device::{DeadEntry, DeadThreadsDevice, JoinOrder};
 use haiku_sys::thread::{self, Thread};
 use haiku_sys::{status_t, thread_id, Status};
@@ -255,5 +257,28 @@ fn concurrent_callers() {
             assert_eq!(report.own_entries_after, 0, "{report:?}");
         }
         reader.join().expect("reader thread").expect("dead_list");
+    });
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn kernel_join_race() {
+    let Some((device, _guard)) = device("kernel_join_race") else {
+        return;
+    };
+    let report = device
+        .run_join_race(RACE_THREADS, None, None)
+        .unwrap_or_else(|s| panic!("kernel_join_race: the race scenario failed: {s}"));
+    // Timing: how often the waits and the exits met. Printed, not asserted.
+    eprintln!(
+        "kernel_join_race: team {}: {} timed-out attempts, {} joins after a timeout, {:?}",
+        report.team, report.timeouts, report.joined_after_timeout, report.race_time
+    );
+    let outcome = RaceOutcome::from_report(&report);
+    snapshots::settings().bind(|| {
+        insta::assert_snapshot!(RACE_SNAPSHOT, outcome.to_string());
     });
 }

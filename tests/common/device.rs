@@ -49,3 +49,9 @@ pub const LIMIT_SNAPSHOT: &str = "haiku_device__limit";
 pub fn render_limit(limit: Limit) -> String {
     format!("limit: {limit}\n")
 }
+
+/// Threads of the join race scenario.
+pub const RACE_THREADS: u32 = 1000;
+
+/// The snapshot of the join race scenario.
+pub const RACE_SNAPSHOT: &str = "haiku_device__race_1000";
