@@ -146,7 +146,11 @@ pub fn check(haiku: &Path, module_dir: &Path) -> anyhow::Result<CheckReport> {
                 ..CompileOptions::default()
             },
         )?;
-        units.push(unit(&format!("driver (kernel add-on, {arch})"), arch, result));
+        units.push(unit(
+            &format!("driver (kernel add-on, {arch})"),
+            arch,
+            result,
+        ));
         let result = haiku_cc::compile_with(
             &clang,
             haiku,
@@ -158,7 +162,11 @@ pub fn check(haiku: &Path, module_dir: &Path) -> anyhow::Result<CheckReport> {
                 ..CompileOptions::default()
             },
         )?;
-        units.push(unit(&format!("ABI header (userland C, {arch})"), arch, result));
+        units.push(unit(
+            &format!("ABI header (userland C, {arch})"),
+            arch,
+            result,
+        ));
     }
 
     Ok(CheckReport {

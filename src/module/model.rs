@@ -283,7 +283,10 @@ impl JoinRaceModel {
             ..RaceThread::default()
         };
         let first = Self::attempt(&mut t);
-        debug_assert!(first.is_none(), "the thread is visible at the first attempt");
+        debug_assert!(
+            first.is_none(),
+            "the thread is visible at the first attempt"
+        );
         let (timed_out, result) = match at {
             TimeoutAt::Never => {
                 Self::decide(&mut t);

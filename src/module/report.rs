@@ -322,7 +322,11 @@ impl fmt::Display for RaceOutcome {
             None => writeln!(f, "  other_errors: {}", self.other)?,
         }
         writeln!(f, "wrong_exit_values: {}", self.wrong_exit_values)?;
-        writeln!(f, "dead_entries_after_join: {}", self.dead_entries_after_join)?;
+        writeln!(
+            f,
+            "dead_entries_after_join: {}",
+            self.dead_entries_after_join
+        )?;
         writeln!(f, "verdict: {}", self.verdict())
     }
 }
