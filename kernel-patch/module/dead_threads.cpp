@@ -516,6 +516,7 @@ run_scenario(dead_threads_scenario_request& request, scenario_run& run)
 	request.own_entries_after = count_own_entries(run, run.threads, spawned,
 		&request.entries_after);
 	request.seed = seed;
+	request.spawned = spawned;
 	request.still_alive = run.stillAlive;
 }
 
