@@ -633,7 +633,7 @@ run_join_cost(dead_threads_join_cost_request& request, scenario_run& run)
 		const join_cost_phase& phase = phases[p];
 		run.spawned = 0;
 		while (run.spawned < run.count && run.error == B_OK)
-			spawn_batch(run, 0, "join cost", true);
+			spawn_batch(run, 0, "join cost", false);
 
 		bigtime_t start = system_time();
 		for (uint32 k = 0; k < run.spawned; k++) {

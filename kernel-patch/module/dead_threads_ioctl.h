@@ -318,7 +318,8 @@ typedef struct dead_threads_join_cost_request {
 	uint32_t	reverse_failed;
 	uint32_t	still_alive;
 		/* threads that had not left the thread table in time (summed over
-		 * batches); they were joined before timing */
+		 * batches); they are joined in the timed phase, so the counts
+		 * stay exact and only the time includes their wait */
 	uint32_t	reserved;
 	int64_t		forward_join_time;
 		/* microseconds for all forward joins */

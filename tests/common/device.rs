@@ -22,8 +22,10 @@ pub fn device(test: &str) -> Option<(DeadThreadsDevice, MutexGuard<'static, ()>)
     let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let device = DeadThreadsDevice::open().unwrap_or_else(|s| {
         panic!(
-            "cannot open {DEVICE_PATH}: {s}. Install the module (see \
-             kernel-patch/module/README.md) and run the tests as root."
+            "cannot open {DEVICE_PATH}: {s}. Install the module built from the \
+             same tree as the running kernel (B_NOT_SUPPORTED: its ABI revision is \
+             not this client's; see kernel-patch/module/README.md) and run the tests \
+             as root."
         )
     });
     Some((device, guard))
