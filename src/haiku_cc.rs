@@ -723,6 +723,57 @@ mod tests {
     }
 
     #[test]
+    fn the_32_bit_profile_follows_the_x86_rules() {
+        let clang = Clang {
+            path: "clang".into(),
+            resource_dir: "/nonexistent".into(),
+            libcxx_include: "/nonexistent".into(),
+        };
+        let args = |arch: Arch, profile: Profile| -> Vec<String> {
+            let opts = CompileOptions {
+                arch,
+                ..CompileOptions::default()
+            };
+            command_args(
+                &clang,
+                Path::new("/top"),
+                profile,
+                Path::new("/top/a.cpp"),
+                &opts,
+                Path::new("/p.h"),
+                Path::new("/o.o"),
+            )
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+        };
+        let x86 = args(Arch::X86, Profile::Kernel);
+        for flag in [
+            "--target=i586-unknown-haiku",
+            "-march=pentium",
+            "-DARCH_x86",
+            "-DHAIKU_ARCH=\"x86\"",
+            "-fno-pic",
+        ] {
+            assert!(x86.iter().any(|a| a == flag), "{flag} missing: {x86:?}");
+        }
+        for flag in ["-mcmodel=kernel", "-mno-red-zone", "-DARCH_x86_64"] {
+            assert!(!x86.iter().any(|a| a == flag), "{flag} present: {x86:?}");
+        }
+        let x86_64 = args(Arch::default(), Profile::Kernel);
+        for flag in [
+            "--target=x86_64-unknown-haiku",
+            "-mcmodel=kernel",
+            "-mno-red-zone",
+        ] {
+            assert!(
+                x86_64.iter().any(|a| a == flag),
+                "{flag} missing: {x86_64:?}"
+            );
+        }
+    }
+
+    #[test]
     fn not_a_tree_is_a_clear_error() {
         let clang = Clang {
             path: "clang".into(),
