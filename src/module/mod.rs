@@ -10,7 +10,8 @@
 //! The submodules hold what the device tests (tests/haiku_device*.rs) share
 //! with their Linux self-test: [`experiment`] (the native-thread
 //! experiment), [`report`] (outcome -> snapshot text) and [`model`] (a
-//! legacy/unlimited model of a team's dead list).
+//! legacy/unlimited model of a team's dead list, and an unpatched/lossless
+//! model of the join race).
 
 pub mod experiment;
 pub mod model;
