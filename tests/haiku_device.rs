@@ -301,3 +301,47 @@ fn kernel_join_race() {
         insta::assert_snapshot!(RACE_SNAPSHOT, outcome.to_string());
     });
 }
+
+#[test]
+#[cfg_attr(
+    not(target_os = "haiku"),
+    ignore = "needs Haiku with the dead_threads module"
+)]
+fn descriptor_of_root_does_not_work_for_another_user() {
+    let Some((device, _guard)) = device("descriptor_of_root_does_not_work_for_another_user") else {
+        return;
+    };
+    device.info().expect("root may use the device");
+    // A child inherits the open descriptor, drops its effective user id,
+    // and must be refused on the next ioctl (the module checks geteuid()
+    // on every call, not only on open).
+    // SAFETY: the child only calls async-signal-safe functions and the
+    // device's ioctl, then _exit()s.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork failed");
+    if child == 0 {
+        let code = unsafe {
+            if libc::seteuid(1000) != 0 {
+                2
+            } else if device.info().err() == Some(Status::PERMISSION_DENIED) {
+                0
+            } else {
+                1
+            }
+        };
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: child is our child process; status is a valid out pointer.
+    let waited = unsafe { libc::waitpid(child, &mut status, 0) };
+    assert_eq!(waited, child);
+    assert!(
+        libc::WIFEXITED(status),
+        "the child did not exit: {status:#x}"
+    );
+    match libc::WEXITSTATUS(status) {
+        0 => {}
+        2 => panic!("the child could not drop its effective user id"),
+        _ => panic!("a non-root effective user could use the inherited descriptor"),
+    }
+}
