@@ -1,5 +1,6 @@
 //! Compile-check engine: compiles Haiku sources with the host's clang for
-//! `x86_64-unknown-haiku`, using a Haiku checkout's own headers and flags close
+//! `x86_64-unknown-haiku` (or, with [`Arch::X86`], 32-bit
+//! `i586-unknown-haiku`), using a Haiku checkout's own headers and flags close
 //! to its jam rules.
 //!
 //! Nothing here can build Haiku (there is no Haiku cross toolchain on the
@@ -50,7 +51,16 @@
 //!   know Haiku.
 //! * Generated headers from jam's object directory are not available.
 //!
-//! Only x86_64 is supported.
+//! # Architectures
+//!
+//! [`Arch::X86_64`] is the default. [`Arch::X86`] is 32-bit x86 as
+//! `ArchitectureRules` sets it up for the `x86` architecture (clang's
+//! `i586-unknown-haiku`, `-march=pentium`, the `arch/x86` private headers,
+//! `ARCH_x86`; the kernel profile uses `-fno-pic` and no code model, and no
+//! `-mno-red-zone`, which only x86_64 needs). Haiku's 32-bit userland is
+//! built with gcc 2 (`x86_gcc2`) or gcc 13 (`x86`); both lay out the
+//! fixed-width structures of an ioctl ABI the same way, which is what the
+//! 32-bit check is for.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -59,8 +69,50 @@ use std::process::Command;
 
 use serde::Serialize;
 
-/// The target triple passed to clang.
+/// The target triple passed to clang for [`Arch::X86_64`].
 pub const TARGET: &str = "x86_64-unknown-haiku";
+
+/// The target triple passed to clang for [`Arch::X86`] (32-bit; the triple
+/// Debian's clang 14 accepts for 32-bit Haiku).
+pub const TARGET_X86: &str = "i586-unknown-haiku";
+
+/// The Haiku architecture a translation unit is compiled for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// 64-bit x86 (`x86_64-unknown-haiku`).
+    #[default]
+    X86_64,
+    /// 32-bit x86 (`i586-unknown-haiku`).
+    X86,
+}
+
+impl Arch {
+    /// Every architecture the engine knows.
+    pub const ALL: [Arch; 2] = [Arch::X86_64, Arch::X86];
+
+    /// clang's target triple.
+    pub fn target(self) -> &'static str {
+        match self {
+            Arch::X86_64 => TARGET,
+            Arch::X86 => TARGET_X86,
+        }
+    }
+
+    /// Haiku's name for it (`HAIKU_ARCH`, the private headers' `arch/`).
+    pub fn haiku_name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::X86 => "x86",
+        }
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.haiku_name())
+    }
+}
 
 /// How to install what this module needs on Debian/Ubuntu.
 pub const INSTALL_HINT: &str = "install clang with the Haiku target and libc++ headers: \
@@ -252,6 +304,8 @@ pub struct CompileOptions {
     pub extra_includes: Vec<PathBuf>,
     /// Extra `-D` defines, `NAME` or `NAME=VALUE`.
     pub defines: Vec<String>,
+    /// The architecture (default x86_64).
+    pub arch: Arch,
 }
 
 /// Severity of a compiler diagnostic.
@@ -348,7 +402,7 @@ pub fn compile(
         source,
         &CompileOptions {
             extra_includes: extra_includes.to_vec(),
-            defines: Vec::new(),
+            ..CompileOptions::default()
         },
     )
 }
@@ -447,9 +501,10 @@ fn command_args(
 ) -> Vec<OsString> {
     let h = top.join("headers");
     let cxx = is_cxx(source);
+    let arch = opts.arch;
     let mut a: Vec<OsString> = Vec::new();
     let mut push = |s: &str| a.push(s.into());
-    push(&format!("--target={TARGET}"));
+    push(&format!("--target={}", arch.target()));
     if cxx {
         push("-xc++");
         push("-std=gnu++17");
@@ -464,24 +519,33 @@ fn command_args(
     for f in ["-fno-strict-aliasing", "-fno-delete-null-pointer-checks"] {
         push(f);
     }
+    // ArchitectureSetup: archFlags
+    if arch == Arch::X86 {
+        push("-march=pentium");
+    }
     if profile.is_kernel() {
-        // KernelArchitectureSetup: ccBaseFlags, c++BaseFlags, x86_64 flags
+        // KernelArchitectureSetup: ccBaseFlags, c++BaseFlags, the
+        // architecture's flags
         for f in [
             "-ffreestanding",
             "-finline",
             "-fno-semantic-interposition",
             "-fno-tree-vectorize",
-            "-mno-red-zone",
-            "-fno-omit-frame-pointer",
         ] {
             push(f);
+        }
+        if arch == Arch::X86_64 {
+            push("-mno-red-zone");
+            push("-fno-omit-frame-pointer");
         }
         if cxx {
             push("-fno-exceptions");
         }
         if profile == Profile::Kernel {
             push("-fno-pic");
-            push("-mcmodel=kernel");
+            if arch == Arch::X86_64 {
+                push("-mcmodel=kernel");
+            }
         }
     } else {
         push("-fPIC");
@@ -512,17 +576,14 @@ fn command_args(
         push("-Wmissing-prototypes");
     }
     // Defines.
-    for d in [
-        "-D__HAIKU__",
-        "-DARCH_x86_64",
-        "-D__HAIKU_PRIMARY_PACKAGING_ARCH=\"x86_64\"",
-        "-DHAIKU_TARGET_PLATFORM_HAIKU",
-    ] {
-        push(d);
-    }
+    let arch_name = arch.haiku_name();
+    push("-D__HAIKU__");
+    push(&format!("-DARCH_{arch_name}"));
+    push(&format!("-D__HAIKU_PRIMARY_PACKAGING_ARCH=\"{arch_name}\""));
+    push("-DHAIKU_TARGET_PLATFORM_HAIKU");
     if profile.is_kernel() {
         push("-D_KERNEL_MODE");
-        push("-DHAIKU_ARCH=\"x86_64\"");
+        push(&format!("-DHAIKU_ARCH=\"{arch_name}\""));
         push("-D_LIBCPP_HAS_NO_THREADS");
     } else {
         push("-D_LIBCPP_HAS_THREAD_API_PTHREAD");
@@ -556,9 +617,11 @@ fn command_args(
             h.join("private/shared"),
             h.join("private/kernel/boot/platform/bios_ia32"),
             h.join("private/kernel/arch/x86"),
-            h.join("private/kernel/arch/x86_64"),
-            h.join("private/kernel/util"),
         ]);
+        if arch == Arch::X86_64 {
+            private.push(h.join("private/kernel/arch/x86_64"));
+        }
+        private.push(h.join("private/kernel/util"));
     } else {
         private.extend([
             h.join("private"),
@@ -568,7 +631,7 @@ fn command_args(
     }
     private.extend([
         h.join("private/system"),
-        h.join("private/system/arch/x86_64"),
+        h.join(format!("private/system/arch/{arch_name}")),
         h.join("private/runtime_loader"),
         top.join("build/user_config_headers"),
         top.join("build/config_headers"),
@@ -658,6 +721,57 @@ mod tests {
         assert!(is_cxx(Path::new("a/thread.cpp")));
         assert!(is_cxx(Path::new("a/x.cc")));
         assert!(!is_cxx(Path::new("a/linkhack.c")));
+    }
+
+    #[test]
+    fn the_32_bit_profile_follows_the_x86_rules() {
+        let clang = Clang {
+            path: "clang".into(),
+            resource_dir: "/nonexistent".into(),
+            libcxx_include: "/nonexistent".into(),
+        };
+        let args = |arch: Arch, profile: Profile| -> Vec<String> {
+            let opts = CompileOptions {
+                arch,
+                ..CompileOptions::default()
+            };
+            command_args(
+                &clang,
+                Path::new("/top"),
+                profile,
+                Path::new("/top/a.cpp"),
+                &opts,
+                Path::new("/p.h"),
+                Path::new("/o.o"),
+            )
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+        };
+        let x86 = args(Arch::X86, Profile::Kernel);
+        for flag in [
+            "--target=i586-unknown-haiku",
+            "-march=pentium",
+            "-DARCH_x86",
+            "-DHAIKU_ARCH=\"x86\"",
+            "-fno-pic",
+        ] {
+            assert!(x86.iter().any(|a| a == flag), "{flag} missing: {x86:?}");
+        }
+        for flag in ["-mcmodel=kernel", "-mno-red-zone", "-DARCH_x86_64"] {
+            assert!(!x86.iter().any(|a| a == flag), "{flag} present: {x86:?}");
+        }
+        let x86_64 = args(Arch::default(), Profile::Kernel);
+        for flag in [
+            "--target=x86_64-unknown-haiku",
+            "-mcmodel=kernel",
+            "-mno-red-zone",
+        ] {
+            assert!(
+                x86_64.iter().any(|a| a == flag),
+                "{flag} missing: {x86_64:?}"
+            );
+        }
     }
 
     #[test]

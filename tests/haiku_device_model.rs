@@ -7,6 +7,10 @@
 //!   every snapshot must fail, and the diff must name the cause:
 //!   `dead_entries: 32` and `B_BAD_THREAD_ID: N - 32`.
 //!
+//! * The join race: a model of the lossless kernel's timed join must equal
+//!   the committed snapshot; the unpatched one must lose statuses, and the
+//!   diff must say how many (`statuses_lost: N`).
+//!
 //! This proves the Haiku tests are not vacuous; it does not claim that
 //! anything ran on Haiku.
 
@@ -15,12 +19,13 @@ mod common;
 use std::time::Duration;
 
 use common::device::{
-    native_snapshot, render_limit, scenario_snapshot, LIMIT_SNAPSHOT, SCENARIO_THREADS,
+    native_snapshot, render_limit, scenario_snapshot, LIMIT_SNAPSHOT, RACE_SNAPSHOT, RACE_THREADS,
+    SCENARIO_THREADS,
 };
 use common::snapshots::{self, added_lines, committed_body, unified_diff};
 use dead_threads::module::experiment::native_experiment;
-use dead_threads::module::model::{DeadListModel, LEGACY_LIMIT};
-use dead_threads::module::report::{NativeOutcome, ScenarioOutcome};
+use dead_threads::module::model::{DeadListModel, JoinRaceModel, RaceKernel, LEGACY_LIMIT};
+use dead_threads::module::report::{NativeOutcome, RaceOutcome, ScenarioOutcome};
 use haiku_sys::device::{JoinOrder, Limit};
 
 const NATIVE: [u32; 4] = [33, 57, 1000, 10000];
@@ -133,4 +138,52 @@ fn entries_of_other_threads_are_not_counted() {
     let outcome = native(&mut model, 57);
     assert_eq!(outcome.dead_entries, 57);
     assert_eq!(outcome.dead_entries_after_join, 0);
+}
+
+fn race(kernel: RaceKernel) -> RaceOutcome {
+    RaceOutcome::from_report(&JoinRaceModel::new(kernel).join_race(RACE_THREADS))
+}
+
+#[test]
+fn lossless_model_matches_race_snapshot() {
+    let outcome = race(RaceKernel::Lossless);
+    assert_eq!(outcome.statuses_lost, 0);
+    snapshots::settings().bind(|| {
+        insta::assert_snapshot!(RACE_SNAPSHOT, outcome.to_string());
+    });
+}
+
+#[test]
+fn unpatched_model_loses_statuses_and_fails_the_race_snapshot() {
+    let outcome = race(RaceKernel::Unpatched);
+    // one interleaving in four times out in the window and retries once the
+    // thread is gone
+    let lost = RACE_THREADS / 4;
+    assert_eq!(outcome.statuses_lost, lost);
+    assert_eq!(outcome.joined_ok, RACE_THREADS - lost);
+    let expected = committed_body(RACE_SNAPSHOT);
+    let actual = outcome.to_string();
+    let added = added_lines(&expected, &actual);
+    let diff = unified_diff(&expected, &actual, "unpatched model");
+    eprintln!("{RACE_SNAPSHOT}, unpatched model:\n{diff}");
+    assert!(
+        added.contains(&format!("  statuses_lost: {lost}")),
+        "the diff lacks the lost statuses:\n{diff}"
+    );
+    assert!(
+        added
+            .iter()
+            .any(|l| l.starts_with(&format!("verdict: {lost} exit statuses lost"))),
+        "the verdict does not name the cause:\n{diff}"
+    );
+}
+
+#[test]
+fn both_race_models_time_out_in_the_same_places() {
+    // The difference is only what a timed-out waiter does in the window.
+    let unpatched = JoinRaceModel::new(RaceKernel::Unpatched).join_race(RACE_THREADS);
+    let lossless = JoinRaceModel::new(RaceKernel::Lossless).join_race(RACE_THREADS);
+    assert_eq!(unpatched.timeouts, lossless.timeouts);
+    assert_eq!(lossless.joined_after_timeout, lossless.timeouts);
+    assert_eq!(lossless.joined_ok, RACE_THREADS);
 }

@@ -3,7 +3,8 @@
 //!
 //! Needs `HAIKU_TOP` (a haiku/haiku checkout, only read) and clang with the
 //! Haiku target; without `HAIKU_TOP` the tests that need it say they are
-//! skipped. The checkout is never modified: broken variants of the module
+//! skipped. The ABI header's layout assertions need only clang: they are
+//! compiled for 64-bit and 32-bit Haiku without a checkout. The checkout is never modified: broken variants of the module
 //! are written to a temporary directory.
 
 mod common;
@@ -12,6 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::checkout::haiku_top;
+use dead_threads::haiku_cc::{Arch, TARGET, TARGET_X86};
 use dead_threads::module::{check, default_module_dir, CheckReport, ABI_HEADER, DRIVER_SOURCE};
 
 /// `module check` against `top` of a copy of the module (in a temporary
@@ -43,7 +45,12 @@ fn module_compiles_cleanly_against_haiku_top() {
         );
         assert!(unit.result.object_size > 0);
     }
-    assert_eq!(report.units.len(), 2);
+    // driver and ABI header, each for x86_64 and 32-bit x86
+    assert_eq!(report.units.len(), 4);
+    assert_eq!(
+        report.units.iter().filter(|u| u.arch == Arch::X86).count(),
+        2
+    );
 }
 
 #[test]
@@ -103,5 +110,71 @@ fn cli_exit_codes() {
         .expect("run dead-threads");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
-    assert_eq!(json["units"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json["units"].as_array().map(Vec::len), Some(4));
+}
+
+/// Compiles a C (or C++) file that includes `header_dir`'s ABI header with
+/// clang for `target`, freestanding (clang's own stdint.h): the header's
+/// static assertions are all that can fail. Returns clang's stderr on
+/// failure.
+fn compile_abi_header(header_dir: &Path, target: &str, cxx: bool) -> Result<(), String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("abi.c");
+    std::fs::write(&source, format!("#include \"{ABI_HEADER}\"\n")).expect("write probe");
+    let clang = std::env::var_os("DEAD_THREADS_CLANG").unwrap_or_else(|| "clang".into());
+    let language: &[&str] = if cxx {
+        &["-xc++", "-std=c++11"]
+    } else {
+        &["-xc", "-std=c11"]
+    };
+    let out = Command::new(clang)
+        .arg(format!("--target={target}"))
+        .args(language)
+        .args([
+            "-ffreestanding",
+            "-nostdlibinc",
+            "-fsyntax-only",
+            "-Werror",
+            "-I",
+        ])
+        .arg(header_dir)
+        .arg(&source)
+        .output()
+        .expect("run clang");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+#[cfg_attr(not(has_clang), ignore = "needs clang (apt-get install clang)")]
+fn abi_header_layout_holds_for_64_and_32_bit_haiku() {
+    for target in [TARGET, TARGET_X86] {
+        for cxx in [false, true] {
+            compile_abi_header(&default_module_dir(), target, cxx).unwrap_or_else(|e| {
+                panic!("{ABI_HEADER} for {target} (C++: {cxx}) fails its assertions:\n{e}")
+            });
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(not(has_clang), ignore = "needs clang (apt-get install clang)")]
+fn abi_header_assertions_catch_a_layout_change() {
+    // A 64-bit field narrowed to 32 bits at the end of the race request:
+    // on x86_64 the struct's 8-byte alignment pads it back to the same
+    // size, so only the 32-bit compile (4-byte alignment of 64-bit fields
+    // on i386) sees the change. This is why the header is checked for both.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(default_module_dir().join(ABI_HEADER)).expect("read");
+    let broken = text.replacen("\tint64_t\t\trace_time;", "\tint32_t\t\trace_time;", 1);
+    assert_ne!(broken, text, "the header changed: update this test");
+    std::fs::write(dir.path().join(ABI_HEADER), broken).expect("write");
+    compile_abi_header(dir.path(), TARGET, false)
+        .expect("x86_64 pads the narrowed field back to the same layout");
+    let e = compile_abi_header(dir.path(), TARGET_X86, false)
+        .expect_err("the 32-bit layout changed: the header's assertions must fail");
+    assert!(e.contains("dead_threads_race_request"), "{TARGET_X86}: {e}");
 }

@@ -113,6 +113,35 @@ CHECK_OFFSET(dead_threads_join_cost_request, reserved, 60);
 CHECK_OFFSET(dead_threads_join_cost_request, forward_join_time, 64);
 CHECK_OFFSET(dead_threads_join_cost_request, reverse_join_time, 72);
 
+/* revision 3 */
+CHECK_SIZE(dead_threads_revision_request, 16);
+CHECK_OFFSET(dead_threads_revision_request, version, 0);
+CHECK_OFFSET(dead_threads_revision_request, size, 4);
+CHECK_OFFSET(dead_threads_revision_request, revision, 8);
+CHECK_OFFSET(dead_threads_revision_request, reserved, 12);
+
+CHECK_SIZE(dead_threads_race_request, 88);
+CHECK_OFFSET(dead_threads_race_request, version, 0);
+CHECK_OFFSET(dead_threads_race_request, size, 4);
+CHECK_OFFSET(dead_threads_race_request, thread_count, 8);
+CHECK_OFFSET(dead_threads_race_request, join_timeout, 12);
+CHECK_OFFSET(dead_threads_race_request, exit_timeout, 16);
+CHECK_OFFSET(dead_threads_race_request, team, 24);
+CHECK_OFFSET(dead_threads_race_request, spawn_error, 28);
+CHECK_OFFSET(dead_threads_race_request, spawned, 32);
+CHECK_OFFSET(dead_threads_race_request, joined_ok, 36);
+CHECK_OFFSET(dead_threads_race_request, joined_after_timeout, 40);
+CHECK_OFFSET(dead_threads_race_request, timeouts, 44);
+CHECK_OFFSET(dead_threads_race_request, statuses_lost, 48);
+CHECK_OFFSET(dead_threads_race_request, joined_bad_thread_id, 52);
+CHECK_OFFSET(dead_threads_race_request, joined_other_error, 56);
+CHECK_OFFSET(dead_threads_race_request, first_other_error, 60);
+CHECK_OFFSET(dead_threads_race_request, wrong_status, 64);
+CHECK_OFFSET(dead_threads_race_request, still_alive, 68);
+CHECK_OFFSET(dead_threads_race_request, own_entries_after, 72);
+CHECK_OFFSET(dead_threads_race_request, reserved, 76);
+CHECK_OFFSET(dead_threads_race_request, race_time, 80);
+
 
 static const haiku_sys_c_fact sFacts[] = {
 	SIZE(dead_threads_entry),
@@ -212,6 +241,37 @@ static const haiku_sys_c_fact sFacts[] = {
 	OFFSET(dead_threads_join_cost_request, forward_join_time),
 	OFFSET(dead_threads_join_cost_request, reverse_join_time),
 
+	SIZE(dead_threads_revision_request),
+	ALIGN(dead_threads_revision_request),
+	OFFSET(dead_threads_revision_request, version),
+	OFFSET(dead_threads_revision_request, size),
+	OFFSET(dead_threads_revision_request, revision),
+	OFFSET(dead_threads_revision_request, reserved),
+
+	SIZE(dead_threads_race_request),
+	ALIGN(dead_threads_race_request),
+	OFFSET(dead_threads_race_request, version),
+	OFFSET(dead_threads_race_request, size),
+	OFFSET(dead_threads_race_request, thread_count),
+	OFFSET(dead_threads_race_request, join_timeout),
+	OFFSET(dead_threads_race_request, exit_timeout),
+	OFFSET(dead_threads_race_request, team),
+	OFFSET(dead_threads_race_request, spawn_error),
+	OFFSET(dead_threads_race_request, spawned),
+	OFFSET(dead_threads_race_request, joined_ok),
+	OFFSET(dead_threads_race_request, joined_after_timeout),
+	OFFSET(dead_threads_race_request, timeouts),
+	OFFSET(dead_threads_race_request, statuses_lost),
+	OFFSET(dead_threads_race_request, joined_bad_thread_id),
+	OFFSET(dead_threads_race_request, joined_other_error),
+	OFFSET(dead_threads_race_request, first_other_error),
+	OFFSET(dead_threads_race_request, wrong_status),
+	OFFSET(dead_threads_race_request, still_alive),
+	OFFSET(dead_threads_race_request, own_entries_after),
+	OFFSET(dead_threads_race_request, reserved),
+	OFFSET(dead_threads_race_request, race_time),
+
+
 	VALUE(DEAD_THREADS_ABI_VERSION),
 	VALUE(DEAD_THREADS_OP_BASE),
 	VALUE(DEAD_THREADS_GET_INFO),
@@ -240,6 +300,12 @@ static const haiku_sys_c_fact sFacts[] = {
 	VALUE(DEAD_THREADS_DETACH_UNSUPPORTED),
 	VALUE(DEAD_THREADS_DETACH_SUPPORTED),
 	VALUE(DEAD_THREADS_MAX_EXIT_TIMEOUT),
+	VALUE(DEAD_THREADS_GET_REVISION),
+	VALUE(DEAD_THREADS_RUN_RACE),
+	VALUE(DEAD_THREADS_MAX_BATCH),
+	VALUE(DEAD_THREADS_MAX_RACE_THREADS),
+	VALUE(DEAD_THREADS_DEFAULT_RACE_JOIN_TIMEOUT),
+	VALUE(DEAD_THREADS_MAX_RACE_JOIN_TIMEOUT),
 };
 
 

@@ -231,6 +231,7 @@ macro_rules! request {
 request!(dead_threads_info_request, DEAD_THREADS_GET_INFO);
 request!(dead_threads_list_request, DEAD_THREADS_GET_DEAD_LIST);
 request!(dead_threads_scenario_request, DEAD_THREADS_RUN_SCENARIO);
+request!(dead_threads_revision_request, DEAD_THREADS_GET_REVISION);
 
 fn new_request<R: Request>() -> R {
     let mut request = R::default();
@@ -241,15 +242,38 @@ fn new_request<R: Request>() -> R {
 }
 
 impl DeadThreadsDevice {
-    /// Opens [`DEVICE_PATH`]. Fails with `B_ENTRY_NOT_FOUND` when the module
-    /// is not installed, `B_PERMISSION_DENIED`/`EPERM` when not root, and
-    /// [`Status::NOT_HAIKU`] on other systems.
+    /// Opens [`DEVICE_PATH`] and checks the module's ABI revision. Fails
+    /// with `B_ENTRY_NOT_FOUND` when the module is not installed,
+    /// `B_PERMISSION_DENIED` when the effective user is not root,
+    /// `B_NOT_SUPPORTED` when the module's revision is not
+    /// `DEAD_THREADS_ABI_REVISION` (a module from another tree: build the
+    /// image, kernel and module, from the tree this crate was built with),
+    /// and [`Status::NOT_HAIKU`] on other systems.
     pub fn open() -> Result<DeadThreadsDevice, Status> {
         Self::open_path(DEVICE_PATH)
     }
 
-    /// Opens the device at `path`.
+    /// Opens the device at `path` and checks its ABI revision (see
+    /// [`DeadThreadsDevice::open`]).
     pub fn open_path(path: &str) -> Result<DeadThreadsDevice, Status> {
+        let device = Self::open_unchecked(path)?;
+        match device.revision() {
+            Ok(revision) if revision == DEAD_THREADS_ABI_REVISION => Ok(device),
+            // revision 1 and 2 modules do not know the request
+            Ok(_) | Err(Status::DEV_INVALID_IOCTL) => Err(Status::NOT_SUPPORTED),
+            Err(status) => Err(status),
+        }
+    }
+
+    /// The module's ABI revision (`DEAD_THREADS_GET_REVISION`); a module
+    /// older than revision 3 answers `B_DEV_INVALID_IOCTL`.
+    pub fn revision(&self) -> Result<u32, Status> {
+        let mut request: dead_threads_revision_request = new_request();
+        self.ioctl(&mut request)?;
+        Ok(request.revision)
+    }
+
+    fn open_unchecked(path: &str) -> Result<DeadThreadsDevice, Status> {
         let path = CString::new(path).map_err(|_| Status::BAD_VALUE)?;
         let fd = on_haiku(|| {
             // SAFETY: path is NUL-terminated and outlives the call.
@@ -340,9 +364,10 @@ impl DeadThreadsDevice {
     /// `wait_for_thread` in `order`.
     ///
     /// `threads` must be 1..=`DEAD_THREADS_MAX_SCENARIO_THREADS`, else
-    /// `B_BAD_VALUE`. When spawning fails part way the module still joins
-    /// what it spawned, and this returns `Ok` with
-    /// [`ScenarioReport::spawn_error`] set.
+    /// `B_BAD_VALUE`; another scenario running gives `B_BUSY`. When
+    /// spawning stops part way (an error, or `B_INTERRUPTED` when the
+    /// process is being killed) the module still joins what it spawned, and
+    /// this returns `Ok` with [`ScenarioReport::spawn_error`] set.
     pub fn run_kernel_scenario(
         &self,
         threads: u32,
@@ -586,6 +611,100 @@ impl DeadThreadsDevice {
     }
 }
 
+// Revision 3: the join race (the lossless series: a timed join racing the
+// exit must not lose the status).
+
+request!(dead_threads_race_request, DEAD_THREADS_RUN_RACE);
+
+/// What the join race scenario observed
+/// ([`DeadThreadsDevice::run_join_race`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaceReport {
+    /// The caller's team.
+    pub team: team_id,
+    /// Threads asked for.
+    pub threads: u32,
+    /// Threads spawned.
+    pub spawned: u32,
+    /// Why spawning stopped early, if it did.
+    pub spawn_error: Option<Status>,
+    /// Joins that returned `B_OK`.
+    pub joined_ok: u32,
+    /// Of those, the ones after at least one timed-out attempt (timing).
+    pub joined_after_timeout: u32,
+    /// Attempts that timed out (timing).
+    pub timeouts: u32,
+    /// Joins that got `B_BAD_THREAD_ID` after a timed-out attempt: exit
+    /// statuses the kernel lost.
+    pub statuses_lost: u32,
+    /// Joins that got `B_BAD_THREAD_ID` at the first attempt.
+    pub joined_bad_thread_id: u32,
+    /// Joins with any other result.
+    pub joined_other_error: u32,
+    /// The first of those results.
+    pub first_other_error: Option<Status>,
+    /// `B_OK` joins that returned another thread's exit status.
+    pub wrong_status: u32,
+    /// Threads still timing out when their exit timeout had passed (then
+    /// joined without a timeout).
+    pub still_alive: u32,
+    /// Death entries of the scenario's threads left in the team's list.
+    pub own_entries_after: u32,
+    /// Time of all spawns and joins.
+    pub race_time: Duration,
+}
+
+impl DeadThreadsDevice {
+    /// Runs the join race (ABI revision 3): `threads` threads
+    /// (1..=`DEAD_THREADS_MAX_RACE_THREADS`) are spawned into the caller's
+    /// team one at a time, and the module joins each at once with
+    /// `wait_for_thread_etc(B_RELATIVE_TIMEOUT, join_timeout)` retried while
+    /// it times out, so that the exit races the timeouts.
+    /// `join_timeout` is 1 µs ..= `DEAD_THREADS_MAX_RACE_JOIN_TIMEOUT` µs
+    /// (`None`: the module's default), else `B_BAD_VALUE`.
+    /// [`RaceReport::statuses_lost`] must be 0 on a kernel with the lossless
+    /// series.
+    pub fn run_join_race(
+        &self,
+        threads: u32,
+        join_timeout: Option<Duration>,
+        exit_timeout: Option<Duration>,
+    ) -> Result<RaceReport, Status> {
+        let mut request: dead_threads_race_request = new_request();
+        request.thread_count = threads;
+        request.join_timeout = match join_timeout {
+            Some(t) => u32::try_from(t.as_micros())
+                .ok()
+                .filter(|&t| t > 0 && t <= DEAD_THREADS_MAX_RACE_JOIN_TIMEOUT)
+                .ok_or(Status::BAD_VALUE)?,
+            None => 0,
+        };
+        request.exit_timeout = timeout_micros(exit_timeout)?;
+        match self.ioctl(&mut request) {
+            Ok(()) => {}
+            Err(status) if request.spawned > 0 && request.spawn_error == status.raw() => {}
+            Err(status) => return Err(status),
+        }
+        Ok(RaceReport {
+            team: request.team,
+            threads,
+            spawned: request.spawned,
+            spawn_error: optional_status(request.spawn_error),
+            joined_ok: request.joined_ok,
+            joined_after_timeout: request.joined_after_timeout,
+            timeouts: request.timeouts,
+            statuses_lost: request.statuses_lost,
+            joined_bad_thread_id: request.joined_bad_thread_id,
+            joined_other_error: request.joined_other_error,
+            first_other_error: optional_status(request.first_other_error),
+            wrong_status: request.wrong_status,
+            still_alive: request.still_alive,
+            own_entries_after: request.own_entries_after,
+            race_time: micros(request.race_time),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,7 +736,7 @@ mod tests {
     }
 
     #[test]
-    fn revision_2_requests_follow_the_scenario_ops() {
+    fn revision_2_and_3_requests_follow_the_scenario_ops() {
         let r: dead_threads_churn_request = new_request();
         assert_eq!(r.version, DEAD_THREADS_ABI_VERSION);
         assert_eq!(
@@ -633,6 +752,14 @@ mod tests {
             DEAD_THREADS_RUN_SCENARIO + 2
         );
         assert_eq!(timeout_micros(Some(Duration::ZERO)), Err(Status::BAD_VALUE));
+        assert_eq!(
+            <dead_threads_revision_request as Request>::OP,
+            DEAD_THREADS_RUN_SCENARIO + 3
+        );
+        assert_eq!(
+            <dead_threads_race_request as Request>::OP,
+            DEAD_THREADS_RUN_SCENARIO + 4
+        );
         assert_eq!(per_join_ns(Duration::from_micros(3), 3), 1000.0);
     }
 

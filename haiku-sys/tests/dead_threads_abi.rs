@@ -146,6 +146,38 @@ fn rust_facts() -> BTreeMap<String, i64> {
         forward_join_time,
         reverse_join_time
     );
+    size!(dead_threads_revision_request);
+    offset!(
+        dead_threads_revision_request,
+        version,
+        size,
+        revision,
+        reserved
+    );
+    size!(dead_threads_race_request);
+    offset!(
+        dead_threads_race_request,
+        version,
+        size,
+        thread_count,
+        join_timeout,
+        exit_timeout,
+        team,
+        spawn_error,
+        spawned,
+        joined_ok,
+        joined_after_timeout,
+        timeouts,
+        statuses_lost,
+        joined_bad_thread_id,
+        joined_other_error,
+        first_other_error,
+        wrong_status,
+        still_alive,
+        own_entries_after,
+        reserved,
+        race_time
+    );
     value!(
         DEAD_THREADS_ABI_VERSION,
         DEAD_THREADS_OP_BASE,
@@ -172,7 +204,13 @@ fn rust_facts() -> BTreeMap<String, i64> {
         DEAD_THREADS_DETACH_AFTER_EXIT,
         DEAD_THREADS_DETACH_UNSUPPORTED,
         DEAD_THREADS_DETACH_SUPPORTED,
-        DEAD_THREADS_MAX_EXIT_TIMEOUT
+        DEAD_THREADS_MAX_EXIT_TIMEOUT,
+        DEAD_THREADS_GET_REVISION,
+        DEAD_THREADS_RUN_RACE,
+        DEAD_THREADS_MAX_BATCH,
+        DEAD_THREADS_MAX_RACE_THREADS,
+        DEAD_THREADS_DEFAULT_RACE_JOIN_TIMEOUT,
+        DEAD_THREADS_MAX_RACE_JOIN_TIMEOUT
     );
     // The function-like macro DEAD_THREADS_SCENARIO_STATUS(i) is
     // reimplemented in Rust.

@@ -1,6 +1,10 @@
 /*
- * dead_threads test module: ioctl ABI of /dev/misc/dead_threads.
+ * Copyright 2026, dead-threads authors.
  * Distributed under the terms of the MIT License.
+ */
+
+/*
+ * dead_threads test module: ioctl ABI of /dev/misc/dead_threads.
  *
  * This header is the single source of the ABI. It is included by the kernel
  * driver (C++), by userland C, and by bindgen for the Rust client
@@ -12,7 +16,9 @@
  * answers B_NOT_SUPPORTED when version is not DEAD_THREADS_ABI_VERSION and
  * B_BAD_VALUE when size is not the size of the request structure of this
  * version. All other fields are fixed-width; user addresses are carried as
- * uint64_t so the layout is the same for every architecture.
+ * uint64_t so the layout is the same for every architecture; the static
+ * assertions at the end of this file pin it for every compiler that includes
+ * the header (C11 or C++11 and newer).
  */
 #ifndef _DEAD_THREADS_IOCTL_H
 #define _DEAD_THREADS_IOCTL_H
@@ -47,6 +53,12 @@ enum {
 	/* dead_threads_join_cost_request */
 	DEAD_THREADS_RUN_JOIN_COST,
 
+	/* ABI revision 3: the driver's revision, and the join race scenario */
+	/* dead_threads_revision_request */
+	DEAD_THREADS_GET_REVISION,
+	/* dead_threads_race_request */
+	DEAD_THREADS_RUN_RACE,
+
 	DEAD_THREADS_OP_END
 };
 
@@ -54,15 +66,26 @@ enum {
 #define DEAD_THREADS_MAX_LIST_ENTRIES		16384
 #define DEAD_THREADS_MAX_SCENARIO_THREADS	2048
 
-/* The revision of the ABI this header describes (see DEAD_THREADS_RUN_CHURN) */
-#define DEAD_THREADS_ABI_REVISION			2
+/* The revision of the ABI this header describes (see DEAD_THREADS_RUN_CHURN
+ * and DEAD_THREADS_GET_REVISION) */
+#define DEAD_THREADS_ABI_REVISION			3
 
-/* Caps of the revision 2 scenarios. Their threads are spawned in batches of
- * at most DEAD_THREADS_MAX_SCENARIO_THREADS alive at a time, so that even
- * the largest runs stay far below the system's thread limit. */
+/* Every scenario spawns its threads in batches of at most
+ * DEAD_THREADS_MAX_BATCH threads alive at a time, an eighth of Haiku's
+ * default limit of 4096 threads, so that the rest of the system does not
+ * run out of threads meanwhile. */
+#define DEAD_THREADS_MAX_BATCH				512
+#define DEAD_THREADS_DEFAULT_BATCH			256
+
+/* Caps of the revision 2 and 3 scenarios */
 #define DEAD_THREADS_MAX_CHURN_THREADS		100000
 #define DEAD_THREADS_MAX_JOIN_COST_THREADS	100000
-#define DEAD_THREADS_DEFAULT_BATCH			256
+#define DEAD_THREADS_MAX_RACE_THREADS		100000
+
+/* Timeout of each join attempt of the race scenario (microseconds): the
+ * default, used when join_timeout is 0, and the largest accepted. */
+#define DEAD_THREADS_DEFAULT_RACE_JOIN_TIMEOUT	20
+#define DEAD_THREADS_MAX_RACE_JOIN_TIMEOUT		1000
 
 /* dead_threads_info_request.limit when the kernel keeps every entry */
 #define DEAD_THREADS_LIMIT_UNLIMITED		0
@@ -175,15 +198,18 @@ typedef struct dead_threads_scenario_request {
 		/* shuffle seed; 0: the driver picks one. out: the seed used,
 		 * 0 for the forward and reverse orders */
 	int64_t		exit_timeout;
-		/* microseconds, 0 .. DEAD_THREADS_MAX_EXIT_TIMEOUT;
+		/* per batch of DEAD_THREADS_DEFAULT_BATCH threads, microseconds,
+		 * 0 .. DEAD_THREADS_MAX_EXIT_TIMEOUT;
 		 * 0: DEAD_THREADS_DEFAULT_EXIT_TIMEOUT */
 	/* out: threads */
 	int32_t		team;
 		/* the caller's team, into which the threads were spawned */
 	uint32_t	spawned;
-		/* threads spawned (thread_count unless spawning failed) */
+		/* threads spawned (thread_count unless spawning failed or the
+		 * caller was killed) */
 	int32_t		spawn_error;
-		/* B_OK, or why spawning stopped early */
+		/* B_OK, or why spawning stopped early (B_INTERRUPTED: the caller
+		 * is being killed) */
 	uint32_t	still_alive;
 		/* threads still in the thread table when the exit wait ended */
 	/* out: joins, by result of wait_for_thread() */
@@ -223,7 +249,7 @@ typedef struct dead_threads_churn_request {
 	uint32_t	thread_count;
 		/* 1 .. DEAD_THREADS_MAX_CHURN_THREADS */
 	uint32_t	batch;
-		/* threads alive at once, 1 .. DEAD_THREADS_MAX_SCENARIO_THREADS;
+		/* threads alive at once, 1 .. DEAD_THREADS_MAX_BATCH;
 		 * 0: DEAD_THREADS_DEFAULT_BATCH */
 	uint32_t	detach;
 		/* DEAD_THREADS_DETACH_* */
@@ -241,7 +267,7 @@ typedef struct dead_threads_churn_request {
 		/* B_OK, or why spawning stopped early */
 	uint32_t	still_alive;
 		/* threads still in the thread table when a batch's wait ended;
-		 * they were then waited for without timeout */
+		 * they were then joined (and are not detached) */
 	uint32_t	detach_errors;
 		/* thread_detach() calls that failed (AFTER_EXIT only) */
 	int32_t		first_detach_error;
@@ -274,7 +300,7 @@ typedef struct dead_threads_join_cost_request {
 	uint32_t	thread_count;
 		/* 1 .. DEAD_THREADS_MAX_JOIN_COST_THREADS */
 	uint32_t	batch;
-		/* threads alive at once, 1 .. DEAD_THREADS_MAX_SCENARIO_THREADS;
+		/* threads alive at once, 1 .. DEAD_THREADS_MAX_BATCH;
 		 * 0: DEAD_THREADS_DEFAULT_BATCH */
 	int64_t		exit_timeout;
 		/* per batch, microseconds, 0 .. DEAD_THREADS_MAX_EXIT_TIMEOUT;
@@ -292,13 +318,133 @@ typedef struct dead_threads_join_cost_request {
 	uint32_t	reverse_failed;
 	uint32_t	still_alive;
 		/* threads that had not left the thread table in time (summed over
-		 * batches); they were waited for without timeout before timing */
+		 * batches); they are joined in the timed phase, so the counts
+		 * stay exact and only the time includes their wait */
 	uint32_t	reserved;
 	int64_t		forward_join_time;
 		/* microseconds for all forward joins */
 	int64_t		reverse_join_time;
 		/* microseconds for all reverse joins */
 } dead_threads_join_cost_request;
+
+
+/* Revision 3: the driver's ABI revision. A client checks it when it opens
+ * the device: the module reads private kernel structures and must come
+ * from the same tree as the running kernel, and a client of another
+ * revision would misread the scenarios it knows. A driver older than
+ * revision 3 answers B_DEV_INVALID_IOCTL. */
+typedef struct dead_threads_revision_request {
+	uint32_t	version;
+	uint32_t	size;
+	/* out */
+	uint32_t	revision;
+		/* DEAD_THREADS_ABI_REVISION of the driver */
+	uint32_t	reserved;
+		/* must be 0 */
+} dead_threads_revision_request;
+
+
+/* Revision 3: the join race. Each of N threads is spawned into the caller's
+ * team and joined at once by the caller (a kernel joiner) with
+ * wait_for_thread_etc(B_RELATIVE_TIMEOUT, join_timeout), retried while it
+ * times out; the thread sleeps a little before it exits, so that its exit
+ * falls into one of the timed waits. A join that returns B_BAD_THREAD_ID
+ * after an earlier B_TIMED_OUT for the same thread lost its exit status:
+ * the exit handed it to the waiter whose wait then timed out, and stored no
+ * death entry. statuses_lost must be 0 on a kernel with the lossless
+ * patches. */
+typedef struct dead_threads_race_request {
+	uint32_t	version;
+	uint32_t	size;
+	/* in */
+	uint32_t	thread_count;
+		/* 1 .. DEAD_THREADS_MAX_RACE_THREADS */
+	uint32_t	join_timeout;
+		/* microseconds per join attempt,
+		 * 1 .. DEAD_THREADS_MAX_RACE_JOIN_TIMEOUT;
+		 * 0: DEAD_THREADS_DEFAULT_RACE_JOIN_TIMEOUT */
+	int64_t		exit_timeout;
+		/* per thread: how long attempts are retried, microseconds,
+		 * 0 .. DEAD_THREADS_MAX_EXIT_TIMEOUT;
+		 * 0: DEAD_THREADS_DEFAULT_EXIT_TIMEOUT */
+	/* out */
+	int32_t		team;
+	int32_t		spawn_error;
+		/* B_OK, or why spawning stopped early (B_INTERRUPTED: the caller
+		 * is being killed) */
+	uint32_t	spawned;
+	uint32_t	joined_ok;
+		/* joins that returned B_OK */
+	uint32_t	joined_after_timeout;
+		/* of those, the ones after at least one B_TIMED_OUT (timing) */
+	uint32_t	timeouts;
+		/* join attempts that returned B_TIMED_OUT (timing) */
+	uint32_t	statuses_lost;
+		/* B_BAD_THREAD_ID after an earlier B_TIMED_OUT */
+	uint32_t	joined_bad_thread_id;
+		/* B_BAD_THREAD_ID at the first attempt */
+	uint32_t	joined_other_error;
+	int32_t		first_other_error;
+	uint32_t	wrong_status;
+		/* B_OK joins that returned another thread's exit status */
+	uint32_t	still_alive;
+		/* threads still timing out when exit_timeout had passed; they
+		 * were then joined without a timeout */
+	uint32_t	own_entries_after;
+		/* entries of this scenario's threads left in the team's list */
+	uint32_t	reserved;
+		/* must be 0 */
+	int64_t		race_time;
+		/* microseconds for all spawns and joins */
+} dead_threads_race_request;
+
+
+/* The layout is the same on every architecture (32-bit Haiku included):
+ * fixed-width fields only, 64-bit fields at offsets that are multiples of
+ * 8, sizes that are multiples of 8. Changing any of it needs a new
+ * DEAD_THREADS_ABI_VERSION. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#	define DEAD_THREADS_ABI_ASSERT(condition) \
+		static_assert(condition, #condition)
+#elif !defined(__cplusplus) && defined(__STDC_VERSION__) \
+	&& __STDC_VERSION__ >= 201112L
+#	define DEAD_THREADS_ABI_ASSERT(condition) \
+		_Static_assert(condition, #condition)
+#endif
+
+#ifdef DEAD_THREADS_ABI_ASSERT
+#	define DEAD_THREADS_ABI_OFFSET(type, field, offset) \
+		DEAD_THREADS_ABI_ASSERT(__builtin_offsetof(type, field) == (offset))
+DEAD_THREADS_ABI_ASSERT(sizeof(dead_threads_entry) == 8);
+DEAD_THREADS_ABI_ASSERT(sizeof(dead_threads_info_request) == 24);
+DEAD_THREADS_ABI_ASSERT(sizeof(dead_threads_list_request) == 40);
+DEAD_THREADS_ABI_OFFSET(dead_threads_list_request, entries, 16);
+DEAD_THREADS_ABI_OFFSET(dead_threads_list_request, reserved, 36);
+DEAD_THREADS_ABI_ASSERT(sizeof(dead_threads_scenario_request) == 112);
+DEAD_THREADS_ABI_OFFSET(dead_threads_scenario_request, seed, 16);
+DEAD_THREADS_ABI_OFFSET(dead_threads_scenario_request, exit_timeout, 24);
+DEAD_THREADS_ABI_OFFSET(dead_threads_scenario_request, own_entries_after, 84);
+DEAD_THREADS_ABI_OFFSET(dead_threads_scenario_request, spawn_time, 88);
+DEAD_THREADS_ABI_OFFSET(dead_threads_scenario_request, join_time, 104);
+DEAD_THREADS_ABI_ASSERT(sizeof(dead_threads_churn_request) == 96);
+DEAD_THREADS_ABI_OFFSET(dead_threads_churn_request, exit_timeout, 24);
+DEAD_THREADS_ABI_OFFSET(dead_threads_churn_request, joined_other_error, 84);
+DEAD_THREADS_ABI_OFFSET(dead_threads_churn_request, churn_time, 88);
+DEAD_THREADS_ABI_ASSERT(sizeof(dead_threads_join_cost_request) == 80);
+DEAD_THREADS_ABI_OFFSET(dead_threads_join_cost_request, exit_timeout, 16);
+DEAD_THREADS_ABI_OFFSET(dead_threads_join_cost_request, reserved, 60);
+DEAD_THREADS_ABI_OFFSET(dead_threads_join_cost_request, forward_join_time,
+	64);
+DEAD_THREADS_ABI_OFFSET(dead_threads_join_cost_request, reverse_join_time,
+	72);
+DEAD_THREADS_ABI_ASSERT(sizeof(dead_threads_revision_request) == 16);
+DEAD_THREADS_ABI_ASSERT(sizeof(dead_threads_race_request) == 88);
+DEAD_THREADS_ABI_OFFSET(dead_threads_race_request, exit_timeout, 16);
+DEAD_THREADS_ABI_OFFSET(dead_threads_race_request, reserved, 76);
+DEAD_THREADS_ABI_OFFSET(dead_threads_race_request, race_time, 80);
+#	undef DEAD_THREADS_ABI_OFFSET
+#	undef DEAD_THREADS_ABI_ASSERT
+#endif
 
 
 #endif	/* _DEAD_THREADS_IOCTL_H */

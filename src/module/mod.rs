@@ -2,13 +2,16 @@
 //!
 //! `module check --haiku DIR` compiles the driver (`dead_threads.cpp`, with
 //! the `KernelAddon` profile of [`crate::haiku_cc`]) and a userland C file
-//! that includes its ioctl ABI header against a Haiku checkout. A check
-//! passes only when both compile without errors *and* without warnings.
+//! that includes its ioctl ABI header against a Haiku checkout, each for
+//! x86_64 and for 32-bit x86: the header's static assertions pin one layout
+//! for both. A check passes only when every unit compiles without errors
+//! *and* without warnings.
 //!
 //! The submodules hold what the device tests (tests/haiku_device*.rs) share
 //! with their Linux self-test: [`experiment`] (the native-thread
 //! experiment), [`report`] (outcome -> snapshot text) and [`model`] (a
-//! legacy/unlimited model of a team's dead list).
+//! legacy/unlimited model of a team's dead list, and an unpatched/lossless
+//! model of the join race).
 
 pub mod experiment;
 pub mod model;
@@ -20,7 +23,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::haiku_cc::{self, CompileOptions, CompileResult, Profile, Severity};
+use crate::haiku_cc::{self, Arch, CompileOptions, CompileResult, Profile, Severity};
 
 /// `dead-threads module ...`
 #[derive(clap::Args, Debug)]
@@ -32,7 +35,8 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 enum Command {
     /// Compile the test module and its ABI header against a Haiku checkout
-    /// (clang --target=x86_64-unknown-haiku with the checkout's headers).
+    /// (clang --target=x86_64-unknown-haiku and i586-unknown-haiku with the
+    /// checkout's headers).
     Check {
         /// The Haiku checkout (its top directory; never modified).
         #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
@@ -60,8 +64,10 @@ pub const ABI_HEADER: &str = "dead_threads_ioctl.h";
 /// The result of compiling one translation unit.
 #[derive(Debug, Serialize)]
 pub struct UnitCheck {
-    /// What was compiled, e.g. "driver (kernel add-on)".
+    /// What was compiled, e.g. "driver (kernel add-on, x86_64)".
     pub unit: String,
+    /// The architecture it was compiled for.
+    pub arch: Arch,
     /// Compiled without errors and without warnings.
     pub clean: bool,
     /// The engine's result (diagnostics, command line).
@@ -102,7 +108,7 @@ int dead_threads_probe(void);
 int
 dead_threads_probe(void)
 {
-	dead_threads_scenario_request request = { DEAD_THREADS_ABI_VERSION,
+	dead_threads_race_request request = { DEAD_THREADS_ABI_VERSION,
 		sizeof(request), 0 };
 	return (int)request.size;
 }
@@ -122,33 +128,47 @@ pub fn check(haiku: &Path, module_dir: &Path) -> anyhow::Result<CheckReport> {
         );
     }
 
-    let mut units = Vec::new();
-    let result = haiku_cc::compile_with(
-        &clang,
-        haiku,
-        Profile::KernelAddon,
-        &driver,
-        &CompileOptions::default(),
-    )?;
-    units.push(unit("driver (kernel add-on)", result));
-
     let tmp = tempfile::Builder::new()
         .prefix("dead-threads-module")
         .tempdir()
         .context("creating a temporary directory")?;
     let probe = tmp.path().join("abi_probe.c");
     std::fs::write(&probe, USERLAND_PROBE).context("writing the ABI probe")?;
-    let result = haiku_cc::compile_with(
-        &clang,
-        haiku,
-        Profile::Userland,
-        &probe,
-        &CompileOptions {
-            extra_includes: vec![module_dir.to_path_buf()],
-            defines: Vec::new(),
-        },
-    )?;
-    units.push(unit("ABI header (userland C)", result));
+
+    let mut units = Vec::new();
+    for arch in Arch::ALL {
+        let result = haiku_cc::compile_with(
+            &clang,
+            haiku,
+            Profile::KernelAddon,
+            &driver,
+            &CompileOptions {
+                arch,
+                ..CompileOptions::default()
+            },
+        )?;
+        units.push(unit(
+            &format!("driver (kernel add-on, {arch})"),
+            arch,
+            result,
+        ));
+        let result = haiku_cc::compile_with(
+            &clang,
+            haiku,
+            Profile::Userland,
+            &probe,
+            &CompileOptions {
+                extra_includes: vec![module_dir.to_path_buf()],
+                arch,
+                ..CompileOptions::default()
+            },
+        )?;
+        units.push(unit(
+            &format!("ABI header (userland C, {arch})"),
+            arch,
+            result,
+        ));
+    }
 
     Ok(CheckReport {
         haiku: haiku.to_path_buf(),
@@ -156,7 +176,7 @@ pub fn check(haiku: &Path, module_dir: &Path) -> anyhow::Result<CheckReport> {
     })
 }
 
-fn unit(name: &str, result: CompileResult) -> UnitCheck {
+fn unit(name: &str, arch: Arch, result: CompileResult) -> UnitCheck {
     let clean = result.ok
         && !result
             .diagnostics
@@ -164,6 +184,7 @@ fn unit(name: &str, result: CompileResult) -> UnitCheck {
             .any(|d| matches!(d.severity, Severity::Error | Severity::Warning));
     UnitCheck {
         unit: name.to_string(),
+        arch,
         clean,
         result,
     }
@@ -204,7 +225,7 @@ fn print_human(report: &CheckReport) {
     for u in &report.units {
         let verdict = if u.clean { "clean" } else { "FAILED" };
         println!(
-            "  {:<28} {} ({} warnings, {} errors)",
+            "  {:<36} {} ({} warnings, {} errors)",
             u.unit,
             verdict,
             u.result.warning_count(),

@@ -1,6 +1,8 @@
 //! A model of a team's thread death entries, with or without a per-team
 //! limit: what the Rust tests would observe on an unpatched legacy kernel
-//! (32 entries, the oldest dropped) and on a fixed one.
+//! (32 entries, the oldest dropped) and on a fixed one; and a model of a
+//! timed join racing the exit ([`JoinRaceModel`]) on an unpatched and a
+//! lossless kernel.
 //!
 //! It only exists to show that the device tests and their snapshots are not
 //! vacuous: fed through the same experiment ([`super::experiment`]) and the
@@ -10,7 +12,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use haiku_sys::device::{scenario_status, DeadEntry, JoinOrder, ScenarioReport};
+use haiku_sys::device::{scenario_status, DeadEntry, JoinOrder, RaceReport, ScenarioReport};
 use haiku_sys::{status_t, thread_id, Status};
 
 use super::experiment::ThreadBackend;
@@ -167,4 +169,203 @@ impl ThreadBackend for DeadListModel {
     }
 
     fn pause(&mut self) {}
+}
+
+/// Which `wait_for_thread_etc()` a [`JoinRaceModel`] models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RaceKernel {
+    /// Upstream (and the series before the lossless patches): a waiter
+    /// whose wait times out removes itself from the thread's waiters as
+    /// long as the thread is still visible, even when thread_exit() has
+    /// already decided not to store a death entry because of it.
+    Unpatched,
+    /// The lossless series: thread_exit() marks `exit.waiters_own_status`
+    /// when it stores no entry because waiters are queued; a timed-out
+    /// waiter that sees the mark waits for the exit semaphore and returns
+    /// the status.
+    Lossless,
+}
+
+/// Where the joiner's timed wait ends relative to the exit of the thread it
+/// waits for (thread_exit(): the *decision* whether to store a death entry,
+/// then `visible = false`, then the waiters are filled and the exit
+/// semaphore deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimeoutAt {
+    /// The first wait lasts until the semaphore is deleted: no timeout.
+    Never,
+    /// Before the decision: no waiter is queued then, the entry is stored.
+    BeforeDecision,
+    /// Between the decision and `visible = false`, and the next attempt
+    /// starts while the thread is still visible.
+    WindowRetryVisible,
+    /// Between the decision and `visible = false`, and the next attempt
+    /// starts once the thread is gone.
+    WindowRetryGone,
+}
+
+/// The thread state wait_for_thread_etc() and thread_exit() share.
+#[derive(Debug, Default)]
+struct RaceThread {
+    visible: bool,
+    waiter_queued: bool,
+    waiter_got_status: bool,
+    waiters_own_status: bool,
+    entry_stored: bool,
+}
+
+/// A model of the module's join race scenario
+/// (`DeadThreadsDevice::run_join_race`): one joiner with timed waits
+/// against one exiting thread at a time, on an unpatched or a lossless
+/// kernel. Each thread's exit meets the joiner's waits in one of the four
+/// interleavings of [`TimeoutAt`], in turn; on Haiku the module provokes
+/// them by spreading the exits over the waits, and which ones happen is a
+/// matter of timing. The model makes every interleaving happen, so its
+/// counts are what a kernel with that `wait_for_thread_etc()` loses at
+/// worst.
+#[derive(Debug, Clone)]
+pub struct JoinRaceModel {
+    kernel: RaceKernel,
+}
+
+impl JoinRaceModel {
+    /// A model of `kernel`.
+    pub fn new(kernel: RaceKernel) -> JoinRaceModel {
+        JoinRaceModel { kernel }
+    }
+
+    /// One attempt's end when its wait times out: the waiter removes itself
+    /// while the thread is visible, unless (lossless) the exit marked the
+    /// status as the waiters' own, then it waits for it.
+    fn timed_out(&self, t: &mut RaceThread) -> Result<(), ()> {
+        if t.visible && !(self.kernel == RaceKernel::Lossless && t.waiters_own_status) {
+            t.waiter_queued = false;
+            Err(())
+        } else {
+            // gone (or marked): wait uninterruptibly for the semaphore
+            Ok(())
+        }
+    }
+
+    /// thread_exit()'s decision step.
+    fn decide(t: &mut RaceThread) {
+        if t.waiter_queued {
+            t.waiters_own_status = true;
+        } else {
+            t.entry_stored = true;
+        }
+    }
+
+    /// thread_exit() after `visible = false`: fills the queued waiter.
+    fn fill(t: &mut RaceThread) {
+        if t.waiter_queued {
+            t.waiter_got_status = true;
+        }
+    }
+
+    /// A new attempt: queues on a visible thread, else looks for the entry.
+    fn attempt(t: &mut RaceThread) -> Option<Result<(), Status>> {
+        if t.visible {
+            t.waiter_queued = true;
+            None
+        } else if std::mem::take(&mut t.entry_stored) {
+            Some(Ok(()))
+        } else {
+            Some(Err(Status::BAD_THREAD_ID))
+        }
+    }
+
+    /// Joins one thread whose exit meets the waits as `at` says; returns
+    /// whether an attempt timed out and the final result.
+    fn join_one(&self, at: TimeoutAt) -> (bool, Result<(), Status>) {
+        let mut t = RaceThread {
+            visible: true,
+            ..RaceThread::default()
+        };
+        let first = Self::attempt(&mut t);
+        debug_assert!(
+            first.is_none(),
+            "the thread is visible at the first attempt"
+        );
+        let (timed_out, result) = match at {
+            TimeoutAt::Never => {
+                Self::decide(&mut t);
+                t.visible = false;
+                Self::fill(&mut t);
+                (false, Ok(()))
+            }
+            TimeoutAt::BeforeDecision => {
+                let timed_out = self.timed_out(&mut t).is_err();
+                Self::decide(&mut t);
+                t.visible = false;
+                Self::fill(&mut t);
+                (timed_out, Self::attempt(&mut t).unwrap_or(Ok(())))
+            }
+            TimeoutAt::WindowRetryVisible | TimeoutAt::WindowRetryGone => {
+                Self::decide(&mut t);
+                match self.timed_out(&mut t) {
+                    Ok(()) => {
+                        // lossless: the waiter stays queued and is filled
+                        t.visible = false;
+                        Self::fill(&mut t);
+                        (true, Ok(()))
+                    }
+                    Err(()) if at == TimeoutAt::WindowRetryVisible => {
+                        let retry = Self::attempt(&mut t);
+                        debug_assert!(retry.is_none());
+                        t.visible = false;
+                        Self::fill(&mut t);
+                        (true, Ok(()))
+                    }
+                    Err(()) => {
+                        t.visible = false;
+                        Self::fill(&mut t);
+                        (true, Self::attempt(&mut t).unwrap_or(Ok(())))
+                    }
+                }
+            }
+        };
+        debug_assert!(result.is_err() || !t.waiter_queued || t.waiter_got_status);
+        (timed_out, result)
+    }
+
+    /// What the module's join race would report for `threads` threads.
+    pub fn join_race(&self, threads: u32) -> RaceReport {
+        const ORDER: [TimeoutAt; 4] = [
+            TimeoutAt::Never,
+            TimeoutAt::BeforeDecision,
+            TimeoutAt::WindowRetryVisible,
+            TimeoutAt::WindowRetryGone,
+        ];
+        let mut report = RaceReport {
+            team: 1,
+            threads,
+            spawned: threads,
+            spawn_error: None,
+            joined_ok: 0,
+            joined_after_timeout: 0,
+            timeouts: 0,
+            statuses_lost: 0,
+            joined_bad_thread_id: 0,
+            joined_other_error: 0,
+            first_other_error: None,
+            wrong_status: 0,
+            still_alive: 0,
+            own_entries_after: 0,
+            race_time: Duration::ZERO,
+        };
+        for i in 0..threads {
+            let (timed_out, result) = self.join_one(ORDER[i as usize % ORDER.len()]);
+            report.timeouts += u32::from(timed_out);
+            match result {
+                Ok(()) => {
+                    report.joined_ok += 1;
+                    report.joined_after_timeout += u32::from(timed_out);
+                }
+                Err(_) if timed_out => report.statuses_lost += 1,
+                Err(_) => report.joined_bad_thread_id += 1,
+            }
+        }
+        report
+    }
 }

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use haiku_sys::device::{DeadEntry, ScenarioReport};
+use haiku_sys::device::{DeadEntry, RaceReport, ScenarioReport};
 use haiku_sys::{status_t, thread_id, Status};
 
 /// Joins of one experiment, by result.
@@ -222,5 +222,111 @@ impl fmt::Display for ScenarioOutcome {
             &self.joins,
             self.dead_entries_after_join,
         )
+    }
+}
+
+/// The join race scenario, as the snapshot records it: only what is
+/// deterministic on a kernel that loses nothing (how many waits timed out
+/// is timing, and printed by the test instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaceOutcome {
+    /// Threads asked for.
+    pub threads: u32,
+    /// Threads spawned.
+    pub spawned: u32,
+    /// Threads still timing out when their exit timeout had passed.
+    pub still_alive: u32,
+    /// Joins that returned `B_OK`.
+    pub joined_ok: u32,
+    /// `B_BAD_THREAD_ID` after a timed-out attempt: statuses lost.
+    pub statuses_lost: u32,
+    /// `B_BAD_THREAD_ID` at the first attempt.
+    pub bad_thread_id_first: u32,
+    /// Other results, and the first of them.
+    pub other: u32,
+    /// The first other result.
+    pub first_other: Option<Status>,
+    /// `B_OK` joins with another thread's status.
+    pub wrong_exit_values: u32,
+    /// Entries of the scenario's threads left after all joins.
+    pub dead_entries_after_join: u32,
+}
+
+impl RaceOutcome {
+    /// The deterministic part of a module report.
+    pub fn from_report(r: &RaceReport) -> RaceOutcome {
+        RaceOutcome {
+            threads: r.threads,
+            spawned: r.spawned,
+            still_alive: r.still_alive,
+            joined_ok: r.joined_ok,
+            statuses_lost: r.statuses_lost,
+            bad_thread_id_first: r.joined_bad_thread_id,
+            other: r.joined_other_error,
+            first_other: r.first_other_error,
+            wrong_exit_values: r.wrong_status,
+            dead_entries_after_join: r.own_entries_after,
+        }
+    }
+
+    fn verdict(&self) -> String {
+        let mut problems = Vec::new();
+        if self.statuses_lost > 0 {
+            problems.push(format!(
+                "{} exit statuses lost: B_BAD_THREAD_ID after a timed-out join (the exit \
+                 handed the status to a waiter whose wait then timed out, and stored no \
+                 death entry)",
+                self.statuses_lost
+            ));
+        }
+        if self.bad_thread_id_first > 0 {
+            problems.push(format!(
+                "{} joins found neither the thread nor its entry",
+                self.bad_thread_id_first
+            ));
+        }
+        if self.other > 0 {
+            problems.push(format!("{} joins failed otherwise", self.other));
+        }
+        if self.wrong_exit_values > 0 {
+            problems.push(format!(
+                "{} joins returned another thread's exit value",
+                self.wrong_exit_values
+            ));
+        }
+        if self.dead_entries_after_join > 0 {
+            problems.push(format!(
+                "{} death entries leaked after joining",
+                self.dead_entries_after_join
+            ));
+        }
+        if problems.is_empty() {
+            "every exit status reached its timed joiner".to_owned()
+        } else {
+            problems.join("; ")
+        }
+    }
+}
+
+impl fmt::Display for RaceOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "threads: {}", self.threads)?;
+        writeln!(f, "spawned: {}", self.spawned)?;
+        writeln!(f, "still_alive: {}", self.still_alive)?;
+        writeln!(f, "joins:")?;
+        writeln!(f, "  B_OK: {}", self.joined_ok)?;
+        writeln!(f, "  statuses_lost: {}", self.statuses_lost)?;
+        writeln!(f, "  B_BAD_THREAD_ID_first: {}", self.bad_thread_id_first)?;
+        match self.first_other {
+            Some(first) => writeln!(f, "  other_errors: {} (first: {first})", self.other)?,
+            None => writeln!(f, "  other_errors: {}", self.other)?,
+        }
+        writeln!(f, "wrong_exit_values: {}", self.wrong_exit_values)?;
+        writeln!(
+            f,
+            "dead_entries_after_join: {}",
+            self.dead_entries_after_join
+        )?;
+        writeln!(f, "verdict: {}", self.verdict())
     }
 }

@@ -22,8 +22,10 @@ pub fn device(test: &str) -> Option<(DeadThreadsDevice, MutexGuard<'static, ()>)
     let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let device = DeadThreadsDevice::open().unwrap_or_else(|s| {
         panic!(
-            "cannot open {DEVICE_PATH}: {s}. Install the module (see \
-             kernel-patch/module/README.md) and run the tests as root."
+            "cannot open {DEVICE_PATH}: {s}. Install the module built from the \
+             same tree as the running kernel (B_NOT_SUPPORTED: its ABI revision is \
+             not this client's; see kernel-patch/module/README.md) and run the tests \
+             as root."
         )
     });
     Some((device, guard))
@@ -49,3 +51,9 @@ pub const LIMIT_SNAPSHOT: &str = "haiku_device__limit";
 pub fn render_limit(limit: Limit) -> String {
     format!("limit: {limit}\n")
 }
+
+/// Threads of the join race scenario.
+pub const RACE_THREADS: u32 = 1000;
+
+/// The snapshot of the join race scenario.
+pub const RACE_SNAPSHOT: &str = "haiku_device__race_1000";

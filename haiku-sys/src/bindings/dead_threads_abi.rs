@@ -10,10 +10,14 @@ pub const DEAD_THREADS_ABI_VERSION: u32 = 1;
 pub const DEAD_THREADS_OP_BASE: u32 = 10000;
 pub const DEAD_THREADS_MAX_LIST_ENTRIES: u32 = 16384;
 pub const DEAD_THREADS_MAX_SCENARIO_THREADS: u32 = 2048;
-pub const DEAD_THREADS_ABI_REVISION: u32 = 2;
+pub const DEAD_THREADS_ABI_REVISION: u32 = 3;
+pub const DEAD_THREADS_MAX_BATCH: u32 = 512;
+pub const DEAD_THREADS_DEFAULT_BATCH: u32 = 256;
 pub const DEAD_THREADS_MAX_CHURN_THREADS: u32 = 100000;
 pub const DEAD_THREADS_MAX_JOIN_COST_THREADS: u32 = 100000;
-pub const DEAD_THREADS_DEFAULT_BATCH: u32 = 256;
+pub const DEAD_THREADS_MAX_RACE_THREADS: u32 = 100000;
+pub const DEAD_THREADS_DEFAULT_RACE_JOIN_TIMEOUT: u32 = 20;
+pub const DEAD_THREADS_MAX_RACE_JOIN_TIMEOUT: u32 = 1000;
 pub const DEAD_THREADS_LIMIT_UNLIMITED: u32 = 0;
 pub const DEAD_THREADS_SCENARIO_STATUS_BASE: u32 = 1560281088;
 pub const DEAD_THREADS_DEFAULT_EXIT_TIMEOUT: u32 = 10000000;
@@ -23,7 +27,9 @@ pub const DEAD_THREADS_GET_DEAD_LIST: _bindgen_ty_1 = 10001;
 pub const DEAD_THREADS_RUN_SCENARIO: _bindgen_ty_1 = 10002;
 pub const DEAD_THREADS_RUN_CHURN: _bindgen_ty_1 = 10003;
 pub const DEAD_THREADS_RUN_JOIN_COST: _bindgen_ty_1 = 10004;
-pub const DEAD_THREADS_OP_END: _bindgen_ty_1 = 10005;
+pub const DEAD_THREADS_GET_REVISION: _bindgen_ty_1 = 10005;
+pub const DEAD_THREADS_RUN_RACE: _bindgen_ty_1 = 10006;
+pub const DEAD_THREADS_OP_END: _bindgen_ty_1 = 10007;
 pub type _bindgen_ty_1 = u32;
 pub const DEAD_THREADS_LIST_KIND_LIST: _bindgen_ty_2 = 1;
 pub const DEAD_THREADS_LIST_KIND_DOUBLY_LINKED: _bindgen_ty_2 = 2;
@@ -338,4 +344,98 @@ const _: () = {
         [::core::mem::offset_of!(dead_threads_join_cost_request, forward_join_time) - 64usize];
     ["Offset of field: dead_threads_join_cost_request::reverse_join_time"]
         [::core::mem::offset_of!(dead_threads_join_cost_request, reverse_join_time) - 72usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone, PartialEq, Eq)]
+pub struct dead_threads_revision_request {
+    pub version: u32,
+    pub size: u32,
+    pub revision: u32,
+    pub reserved: u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of dead_threads_revision_request"]
+        [::core::mem::size_of::<dead_threads_revision_request>() - 16usize];
+    ["Alignment of dead_threads_revision_request"]
+        [::core::mem::align_of::<dead_threads_revision_request>() - 4usize];
+    ["Offset of field: dead_threads_revision_request::version"]
+        [::core::mem::offset_of!(dead_threads_revision_request, version) - 0usize];
+    ["Offset of field: dead_threads_revision_request::size"]
+        [::core::mem::offset_of!(dead_threads_revision_request, size) - 4usize];
+    ["Offset of field: dead_threads_revision_request::revision"]
+        [::core::mem::offset_of!(dead_threads_revision_request, revision) - 8usize];
+    ["Offset of field: dead_threads_revision_request::reserved"]
+        [::core::mem::offset_of!(dead_threads_revision_request, reserved) - 12usize];
+};
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone, PartialEq, Eq)]
+pub struct dead_threads_race_request {
+    pub version: u32,
+    pub size: u32,
+    pub thread_count: u32,
+    pub join_timeout: u32,
+    pub exit_timeout: i64,
+    pub team: i32,
+    pub spawn_error: i32,
+    pub spawned: u32,
+    pub joined_ok: u32,
+    pub joined_after_timeout: u32,
+    pub timeouts: u32,
+    pub statuses_lost: u32,
+    pub joined_bad_thread_id: u32,
+    pub joined_other_error: u32,
+    pub first_other_error: i32,
+    pub wrong_status: u32,
+    pub still_alive: u32,
+    pub own_entries_after: u32,
+    pub reserved: u32,
+    pub race_time: i64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of dead_threads_race_request"]
+        [::core::mem::size_of::<dead_threads_race_request>() - 88usize];
+    ["Alignment of dead_threads_race_request"]
+        [::core::mem::align_of::<dead_threads_race_request>() - 8usize];
+    ["Offset of field: dead_threads_race_request::version"]
+        [::core::mem::offset_of!(dead_threads_race_request, version) - 0usize];
+    ["Offset of field: dead_threads_race_request::size"]
+        [::core::mem::offset_of!(dead_threads_race_request, size) - 4usize];
+    ["Offset of field: dead_threads_race_request::thread_count"]
+        [::core::mem::offset_of!(dead_threads_race_request, thread_count) - 8usize];
+    ["Offset of field: dead_threads_race_request::join_timeout"]
+        [::core::mem::offset_of!(dead_threads_race_request, join_timeout) - 12usize];
+    ["Offset of field: dead_threads_race_request::exit_timeout"]
+        [::core::mem::offset_of!(dead_threads_race_request, exit_timeout) - 16usize];
+    ["Offset of field: dead_threads_race_request::team"]
+        [::core::mem::offset_of!(dead_threads_race_request, team) - 24usize];
+    ["Offset of field: dead_threads_race_request::spawn_error"]
+        [::core::mem::offset_of!(dead_threads_race_request, spawn_error) - 28usize];
+    ["Offset of field: dead_threads_race_request::spawned"]
+        [::core::mem::offset_of!(dead_threads_race_request, spawned) - 32usize];
+    ["Offset of field: dead_threads_race_request::joined_ok"]
+        [::core::mem::offset_of!(dead_threads_race_request, joined_ok) - 36usize];
+    ["Offset of field: dead_threads_race_request::joined_after_timeout"]
+        [::core::mem::offset_of!(dead_threads_race_request, joined_after_timeout) - 40usize];
+    ["Offset of field: dead_threads_race_request::timeouts"]
+        [::core::mem::offset_of!(dead_threads_race_request, timeouts) - 44usize];
+    ["Offset of field: dead_threads_race_request::statuses_lost"]
+        [::core::mem::offset_of!(dead_threads_race_request, statuses_lost) - 48usize];
+    ["Offset of field: dead_threads_race_request::joined_bad_thread_id"]
+        [::core::mem::offset_of!(dead_threads_race_request, joined_bad_thread_id) - 52usize];
+    ["Offset of field: dead_threads_race_request::joined_other_error"]
+        [::core::mem::offset_of!(dead_threads_race_request, joined_other_error) - 56usize];
+    ["Offset of field: dead_threads_race_request::first_other_error"]
+        [::core::mem::offset_of!(dead_threads_race_request, first_other_error) - 60usize];
+    ["Offset of field: dead_threads_race_request::wrong_status"]
+        [::core::mem::offset_of!(dead_threads_race_request, wrong_status) - 64usize];
+    ["Offset of field: dead_threads_race_request::still_alive"]
+        [::core::mem::offset_of!(dead_threads_race_request, still_alive) - 68usize];
+    ["Offset of field: dead_threads_race_request::own_entries_after"]
+        [::core::mem::offset_of!(dead_threads_race_request, own_entries_after) - 72usize];
+    ["Offset of field: dead_threads_race_request::reserved"]
+        [::core::mem::offset_of!(dead_threads_race_request, reserved) - 76usize];
+    ["Offset of field: dead_threads_race_request::race_time"]
+        [::core::mem::offset_of!(dead_threads_race_request, race_time) - 80usize];
 };
