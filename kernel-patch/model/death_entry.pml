@@ -57,7 +57,8 @@
 #if !defined(SCENARIO_ALL) && !defined(SCENARIO_EVICTION) \
 	&& !defined(SCENARIO_RACE) && !defined(SCENARIO_PRESSURE) \
 	&& !defined(SCENARIO_WAITER_LEAK) && !defined(SCENARIO_LATE_WAITER) \
-	&& !defined(SCENARIO_DETACH) && !defined(SCENARIO_EXEC)
+	&& !defined(SCENARIO_DETACH) && !defined(SCENARIO_EXEC) \
+	&& !defined(SCENARIO_TWO_JOINERS)
 #error "no scenario: the variant file defines its default one"
 #endif
 
@@ -117,6 +118,21 @@
 #define CHECK_P3_LATE 1
 #endif
 
+#ifdef SCENARIO_TWO_JOINERS	/* two joiners of one thread, e.g. two
+							   wait_for_thread() calls */
+#define NT 1
+#define NJ 2
+#define MODES_JOIN 1
+#define MODES_NOJOIN 1
+#define MAXI 2
+#define END_EXEC 1
+#define END_DELETE 1
+#define CHECK_P1 1
+#define CHECK_P3_LEAK 1
+#define CHECK_P3_LATE 1
+#define CHECK_P3_EXEC 1
+#endif
+
 #ifdef SCENARIO_DETACH		/* detached at creation or by pthread_detach */
 #define NT 1
 #define MODES_DETACH 1
@@ -130,6 +146,9 @@
 #define CHECK_P3_EXEC 1
 #endif
 
+#ifndef NJ
+#define NJ NT
+#endif
 #ifndef MODES_JOIN
 #define MODES_JOIN 0
 #endif
@@ -172,6 +191,7 @@
 #define NONE		255
 #define NSLOT		NT	/* heap slots: one death entry per thread at most */
 #define NTA		2	/* array size for per-thread state */
+#define NJA		3	/* array size for per-joiner state */
 
 #define R_OK		0	/* B_OK */
 #define R_BAD_THREAD	1	/* B_BAD_THREAD_ID */
@@ -230,11 +250,25 @@ bool x_detached[NTA];	/* (patched) exit.detached */
 bool x_own[NTA];			/* (patched) exit.waiters_own_status */
 byte x_entry[NTA];		/* (patched) exit.death_entry */
 
-/* one joiner per thread (pthread_join() allows one); its stack entry */
-bool j_queued[NTA];		/* its `death` is on thread->exit.waiters */
-bool j_in_call[NTA];		/* inside wait_for_thread_etc(): `death` alive */
-byte j_status[NTA];		/* death.status */
-bool j_joined[NTA];		/* the join returned the status */
+/* joiners: joiner j waits for thread j_target[j]; one per thread
+ * (pthread_join() allows one), plus a second one on X0 in
+ * SCENARIO_TWO_JOINERS (wait_for_thread() allows any number) */
+byte j_target[NJA];
+bool j_queued[NJA];		/* its stack `death` is on thread->exit.waiters */
+bool j_in_call[NJA];	/* inside wait_for_thread_etc(): `death` alive */
+byte j_status[NJA];		/* death.status */
+bool j_joined[NJA];		/* the join returned the status */
+bool j_failed[NJA];		/* the join returned B_BAD_THREAD_ID, team alive */
+
+#define QUEUED(k) ((j_queued[0] && j_target[0] == (k)) \
+	|| (j_queued[1] && j_target[1] == (k)) \
+	|| (j_queued[2] && j_target[2] == (k)))
+#define FAILED(k) ((j_failed[0] && j_target[0] == (k)) \
+	|| (j_failed[1] && j_target[1] == (k)) \
+	|| (j_failed[2] && j_target[2] == (k)))
+#define JOINED(k) ((j_joined[0] && j_target[0] == (k)) \
+	|| (j_joined[1] && j_target[1] == (k)) \
+	|| (j_joined[2] && j_target[2] == (k)))
 
 /* ------------------------------------------------------------- helpers */
 
@@ -318,7 +352,7 @@ proctype Exiter(byte k)
 	byte e = NONE;	/* threadDeathEntry */
 	byte i;
 
-#if !IS_PATCHED
+#if !IS_PATCHED || defined(MUTATION_ALLOC_AT_EXIT)
 	/* thread_exit(), non-main thread: L:2010-2011 U:2065-2066 C:2158-2159
 	 *   threadDeathEntry = malloc(sizeof(thread_death_entry));
 	 * (no lock held; may fail under memory pressure) */
@@ -340,7 +374,8 @@ proctype Exiter(byte k)
 	 * U:2120-2122 C:2213-2215); then store the entry unless waiters:
 	 * L:2136-2154 (limit: evict the head), U:2191-2199, C:2284-2295. */
 	atomic {
-#if IS_PATCHED && !defined(MUTATION_TAKE_ENTRY_UNLOCKED)
+#if IS_PATCHED && !defined(MUTATION_TAKE_ENTRY_UNLOCKED) \
+	&& !defined(MUTATION_ALLOC_AT_EXIT)
 		/* D5: threadDeathEntry = thread->exit.death_entry; ... = NULL; */
 		e = x_entry[k];
 		x_entry[k] = NONE;
@@ -350,17 +385,24 @@ proctype Exiter(byte k)
 		/* D6: nothing is stored for a detached thread; D4: not stored
 		 * because waiters are queued -> they own the status. */
 		if
-		:: !x_detached[k] && !j_queued[k] ->
-			/* a joinable thread that was created has its entry */
-			assert(e != NONE);
+		:: e != NONE && !x_detached[k] && !QUEUED(k) ->
+			/* (a joinable thread that was created has its entry: when
+			 * it has none, P1 reports the join that fails) */
 			ent_thread[e] = k;
 			ent_status[e] = STATUS(k);
 			dl_add(e);
-			e = NONE
+			e = NONE;
+#if defined(MUTATION_KEEP_LIMIT) && defined(DEAD_LIMIT)
+			/* the limit of legacy/0001 put back */
+			if
+			:: dlc > DEAD_LIMIT -> e = dl[0]; i = 0; dl_remove_at(i); i = 0
+			:: else -> skip
+			fi
+#endif
 		:: else ->
 #ifndef MUTATION_NO_RACE_FIX
 			if
-			:: j_queued[k] -> x_own[k] = true
+			:: QUEUED(k) -> x_own[k] = true
 			:: else -> skip
 			fi
 #else
@@ -369,7 +411,7 @@ proctype Exiter(byte k)
 		fi
 #else
 		if
-		:: e != NONE && !j_queued[k] ->
+		:: e != NONE && !QUEUED(k) ->
 			mem_use(e);
 			ent_thread[e] = k;
 			ent_status[e] = STATUS(k);
@@ -406,12 +448,19 @@ proctype Exiter(byte k)
 	 * death.status: L:2236-2252 U:2281-2297 C:2378-2393 */
 	atomic {
 		x_sem_valid[k] = false;
-		if
-		:: j_queued[k] ->
-			CHECK(p2_stack_after_return, j_in_call[k]);
-			j_status[k] = STATUS(k)
-		:: else -> skip
-		fi
+		i = 0;
+		do
+		:: i < NJA ->
+			if
+			:: j_queued[i] && j_target[i] == k ->
+				CHECK(p2_stack_after_return, j_in_call[i]);
+				j_status[i] = STATUS(k)
+			:: else -> skip
+			fi;
+			i++
+		:: else -> break
+		od;
+		i = 0
 	}
 
 	/* delete_sem(cachedExitSem): L:2254 U:2299 C:2395 -- wakes every
@@ -427,8 +476,9 @@ proctype Exiter(byte k)
 
 /* ================================================ wait_for_thread_etc */
 
-proctype Joiner(byte k)
+proctype Joiner(byte j)
 {
+	byte k = j_target[j];
 	byte res;
 	byte budget = MAXI;
 	bool left_team;	/* (patched, D3) threadLeftTeam */
@@ -453,12 +503,12 @@ proctype Joiner(byte k)
 		 * C:2622-2633. Patched (D3): threadLeftTeam = thread->team ==
 		 * kernelTeam. */
 		atomic {
-			j_in_call[k] = true;
+			j_in_call[j] = true;
 			if
 			:: x_visible[k] ->
 				if
 				:: x_sem_valid[k] ->
-					j_queued[k] = true;
+					j_queued[j] = true;
 #if IS_PATCHED && !defined(MUTATION_NO_LATE_WAITER)
 					left_team = !x_in_team[k];
 #endif
@@ -478,7 +528,7 @@ proctype Joiner(byte k)
 				dl_remove_id(k, r, i);
 				if
 				:: r != NONE ->
-					j_status[k] = ent_status[r];
+					j_status[j] = ent_status[r];
 					mem_free(r);
 					r = NONE;
 					res = R_OK
@@ -514,10 +564,10 @@ proctype Joiner(byte k)
 #if IS_PATCHED
 						if
 						:: x_own[k] -> wait_sem = true
-						:: else -> j_queued[k] = false
+						:: else -> j_queued[j] = false
 						fi
 #else
-						j_queued[k] = false
+						j_queued[j] = false
 #endif
 					:: else -> wait_sem = true
 					fi
@@ -553,11 +603,11 @@ proctype Joiner(byte k)
 		 * (it stays linked in the dying thread's list after B_BAD_SEM_ID,
 		 * which nobody reads any more). L:2556-2559 */
 		atomic {
-			j_in_call[k] = false;
+			j_in_call[j] = false;
 			if
 			:: res == R_OK ->
-				CHECK(p2_wrong_status, j_status[k] == STATUS(k));
-				j_joined[k] = true
+				CHECK(p2_wrong_status, j_status[j] == STATUS(k));
+				j_joined[j] = true
 			:: else -> skip
 			fi
 		}
@@ -567,10 +617,12 @@ proctype Joiner(byte k)
 		:: res == R_INTERRUPTED && !killed -> skip	/* loop again */
 		:: res == R_INTERRUPTED && killed -> break	/* dies */
 		:: res == R_BAD_THREAD ->
-#if CHECK_P1
-			/* ESRCH for a joinable thread nobody joined yet */
-			CHECK(p1_lost_status, killed);
-#endif
+			/* ESRCH. P1 is checked at quiescence: this join failed and
+			 * no join of the thread ever got its status. (With one
+			 * joiner per thread that is this join's result; with two,
+			 * the other one may own the status: it was queued when the
+			 * thread decided, and it gets it from the semaphore.) */
+			j_failed[j] = !killed;
 			break
 		fi
 	od;
@@ -707,6 +759,9 @@ init {
 			 * exit.detached, no entry. */
 			if
 			:: x_mode[k] == MODE_DETACH_CREATE -> x_detached[k] = true
+#ifdef MUTATION_ALLOC_AT_EXIT
+			:: else -> skip	/* thread_exit() allocates, as upstream */
+#else
 			:: else ->
 				mem_alloc(s);
 				if
@@ -723,6 +778,7 @@ init {
 					:: true -> skip
 					fi
 				fi
+#endif
 			fi;
 #endif
 			if
@@ -746,8 +802,17 @@ init {
 			fi;
 			if
 			:: x_mode[k] == MODE_JOIN ->
+				j_target[k] = k;
 				apps_running++;
-				run Joiner(k)
+				run Joiner(k);
+				if
+				:: NJ > NT && k == 0 ->
+					/* the second joiner of X0 */
+					j_target[NT] = 0;
+					apps_running++;
+					run Joiner(NT)
+				:: else -> skip
+				fi
 			:: x_mode[k] == MODE_DETACH_LATER ->
 				apps_running++;
 				run Detacher(k)
@@ -797,9 +862,13 @@ init {
 			:: i < dlc -> found = found || ent_thread[dl[i]] == k; i++
 			:: else -> break
 			od;
+#if CHECK_P1
+			/* a join failed, and nobody got the status */
+			CHECK(p1_lost_status, !(FAILED(k) && !JOINED(k)));
+#endif
 #if CHECK_P3_LATE
 			/* a joined thread keeps no entry */
-			CHECK(p3_joined_entry_kept, !(j_joined[k] && found));
+			CHECK(p3_joined_entry_kept, !(JOINED(k) && found));
 #endif
 #if CHECK_P4
 			/* a detached thread keeps no entry */

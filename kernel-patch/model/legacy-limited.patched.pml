@@ -13,7 +13,8 @@
 #if !defined(SCENARIO_ALL) && !defined(SCENARIO_EVICTION) \
 	&& !defined(SCENARIO_RACE) && !defined(SCENARIO_PRESSURE) \
 	&& !defined(SCENARIO_WAITER_LEAK) && !defined(SCENARIO_LATE_WAITER) \
-	&& !defined(SCENARIO_DETACH) && !defined(SCENARIO_EXEC)
+	&& !defined(SCENARIO_DETACH) && !defined(SCENARIO_EXEC) \
+	&& !defined(SCENARIO_TWO_JOINERS)
 #define SCENARIO_ALL
 #endif
 
