@@ -441,7 +441,7 @@ proctype Exiter(byte k)
 #endif
 
 	/* thread lock + sThreadHashLock: thread->visible = false;
-	 * L:2172-2184 U:2216-2228 C:2313-2325 */
+	 * L:2177-2186 U:2221-2230 C:2318-2327 */
 	atomic { x_visible[k] = false }
 
 	/* thread lock: thread->exit.sem = -1; fill every queued waiter's
