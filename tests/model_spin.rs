@@ -271,6 +271,7 @@ fn upstream_current_patched_mutations_are_caught() {
             ("RACE_NO_WAIT", "p2_wrong_status"),
             ("NO_EXEC_FREE", "p3_exec_kept"),
             ("DETACH_KEEPS_DEAD_ENTRY", "p4_detached_entry"),
+            ("NO_DTOR_FREE", "p3_leak"),
         ],
     );
 }

@@ -772,7 +772,9 @@ init {
 					 * ~Thread() frees the entry */
 					if
 					:: ALLOC_FAIL ->
+#ifndef MUTATION_NO_DTOR_FREE
 						mem_free(x_entry[k]);
+#endif
 						x_entry[k] = NONE;
 						x_mode[k] = MODE_NONE
 					:: true -> skip
