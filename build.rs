@@ -31,7 +31,12 @@ fn main() {
     for cfg in CFGS {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
-    for var in ["HAIKU_TOP", "PATH", "DEAD_THREADS_CLANG", "DEAD_THREADS_JAM"] {
+    for var in [
+        "HAIKU_TOP",
+        "PATH",
+        "DEAD_THREADS_CLANG",
+        "DEAD_THREADS_JAM",
+    ] {
         println!("cargo::rerun-if-env-changed={var}");
     }
     println!("cargo::rerun-if-changed=build.rs");
