@@ -1,0 +1,19 @@
+/*
+ * upstream-unlimited, upstream (unpatched): the death-entry protocol of the tree
+ * as it is. The model is in death_entry.pml; README.md says what it
+ * abstracts and which violation each scenario shows.
+ *
+ * spin -run upstream-unlimited.upstream.pml         default scenario: WAITER_LEAK
+ * spin -DSCENARIO_<name> -run upstream-unlimited.upstream.pml   another scenario
+ */
+#define BASE_UNLIMITED
+
+#if !defined(SCENARIO_ALL) && !defined(SCENARIO_EVICTION) \
+	&& !defined(SCENARIO_RACE) && !defined(SCENARIO_PRESSURE) \
+	&& !defined(SCENARIO_WAITER_LEAK) && !defined(SCENARIO_LATE_WAITER) \
+	&& !defined(SCENARIO_DETACH) && !defined(SCENARIO_EXEC) \
+	&& !defined(SCENARIO_TWO_JOINERS)
+#define SCENARIO_WAITER_LEAK
+#endif
+
+#include "death_entry.pml"
