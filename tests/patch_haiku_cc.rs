@@ -4,7 +4,7 @@
 mod common;
 
 use common::checkout::haiku_top;
-use dead_threads::haiku_cc::{self, CompileOptions, Profile};
+use dead_threads::haiku_cc::{self, Arch, CompileOptions, Profile};
 
 #[test]
 fn kernel_thread_and_team_compile() {
@@ -12,19 +12,29 @@ fn kernel_thread_and_team_compile() {
         return;
     };
     let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
-    for tu in ["thread.cpp", "team.cpp"] {
-        let src = top.join("src/system/kernel").join(tu);
-        let r = haiku_cc::compile_with(
-            &clang,
-            &top,
-            Profile::Kernel,
-            &src,
-            &CompileOptions::default(),
-        )
-        .unwrap();
-        assert!(r.ok, "{tu} failed:\n{}\n{}", r.stderr, r.command.join(" "));
-        assert!(r.object_size > 0);
-        assert_eq!(r.errors().count(), 0);
+    for arch in Arch::ALL {
+        for tu in ["thread.cpp", "team.cpp"] {
+            let src = top.join("src/system/kernel").join(tu);
+            let r = haiku_cc::compile_with(
+                &clang,
+                &top,
+                Profile::Kernel,
+                &src,
+                &CompileOptions {
+                    arch,
+                    ..CompileOptions::default()
+                },
+            )
+            .unwrap();
+            assert!(
+                r.ok,
+                "{tu} ({arch}) failed:\n{}\n{}",
+                r.stderr,
+                r.command.join(" ")
+            );
+            assert!(r.object_size > 0);
+            assert_eq!(r.errors().count(), 0);
+        }
     }
 }
 
@@ -33,9 +43,16 @@ fn libroot_pthread_compiles_in_userland_profile() {
     let Some(top) = haiku_top("libroot_pthread_compiles_in_userland_profile") else {
         return;
     };
+    let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
     let src = top.join("src/system/libroot/posix/pthread/pthread.cpp");
-    let r = haiku_cc::compile(&top, Profile::Userland, &src, &[]).unwrap();
-    assert!(r.ok, "pthread.cpp failed:\n{}", r.stderr);
+    for arch in Arch::ALL {
+        let opts = CompileOptions {
+            arch,
+            ..CompileOptions::default()
+        };
+        let r = haiku_cc::compile_with(&clang, &top, Profile::Userland, &src, &opts).unwrap();
+        assert!(r.ok, "pthread.cpp ({arch}) failed:\n{}", r.stderr);
+    }
 }
 
 #[test]

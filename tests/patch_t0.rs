@@ -999,3 +999,183 @@ fn a_file_changed_by_hand_after_a_crash_is_not_overwritten() {
     assert_eq!(crash::snapshot(&fx.root), before);
     assert!(fx.root.join(".dead-threads/transaction.json").is_file());
 }
+
+/// A synthetic tree the compile check can really compile: an empty `OS.h`
+/// (what `haiku_cc` takes as the mark of a Haiku tree), a kernel header and
+/// one kernel translation unit. Not Haiku source.
+fn compilable_files() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "headers/os/kernel/OS.h",
+            "/* synthetic fixture, not Haiku source */\n".to_string(),
+        ),
+        (
+            HEADER,
+            "/* synthetic fixture, not Haiku source */\n\
+             #define DEAD_THREADS_FIXTURE_LIMIT\t32\n\
+             struct Team {\n\tint\t\t\t\tdead_threads_count;\n};\n"
+                .to_string(),
+        ),
+        (
+            THREAD,
+            "/* synthetic fixture, not Haiku source */\n\
+             #include <thread_types.h>\n\
+             \n\
+             int\n\
+             fixture_count(Team* team)\n\
+             {\n\
+             \treturn team->dead_threads_count;\n\
+             }\n"
+            .to_string(),
+        ),
+    ]
+}
+
+/// A series (written to `dir`, hashes recorded) for [`compilable_files`]
+/// with one patch that adds `line` to thread.cpp after its `#include`.
+fn series_adding(dir: &Path, line: &str) -> Series {
+    std::fs::create_dir_all(dir.join("synthetic")).unwrap();
+    std::fs::write(
+        dir.join("synthetic/0001-add-a-line.patch"),
+        format!(
+            "diff --git a/{THREAD} b/{THREAD}\n\
+             --- a/{THREAD}\n\
+             +++ b/{THREAD}\n\
+             @@ -2,2 +2,3 @@\n \
+             #include <thread_types.h>\n\
+             +{line}\n \n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("series.toml"),
+        r#"version = 1
+
+[[base]]
+name = "synthetic"
+description = "synthetic compilable fixture"
+patches = ["synthetic/0001-add-a-line.patch"]
+
+[[base.detect]]
+what = "the fixture's limit"
+file = "headers/private/kernel/thread_types.h"
+pattern = '^#define DEAD_THREADS_FIXTURE_LIMIT\b'
+
+[[compile]]
+prefix = "src/system/kernel/"
+profile = "kernel"
+"#,
+    )
+    .unwrap();
+    patch::series::record_hashes(&dir.join("series.toml"), true).unwrap();
+    Series::load(&dir.join("series.toml")).unwrap()
+}
+
+/// `patch check` compiles every touched unit for x86_64 and 32-bit x86, and
+/// the 32-bit compile matters: a patch that assumes 64-bit pointers compiles
+/// for x86_64 (verdict ok there) but breaks x86, and the whole check then
+/// blames the patch (exit 1), naming the architecture in the text report,
+/// in the JSON and in the summary. A patch that is fine on both is green.
+#[test]
+#[cfg_attr(
+    not(has_clang),
+    ignore = "needs clang (apt-get install clang libc++-dev)"
+)]
+fn check_compiles_both_architectures_and_catches_a_32_bit_fault() {
+    use dead_threads::haiku_cc::{self, Arch};
+    use dead_threads::patch::check::Verdict;
+
+    let clang = haiku_cc::find_clang().expect("clang for the Haiku targets");
+    let fx = write_tree(&compilable_files(), false);
+    let tree = Tree::open(&fx.root).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    // Fine on both: four compiles (unpatched and patched per architecture).
+    let good = series_adding(
+        &dir.path().join("good"),
+        "static_assert(sizeof(int) == 4, \"dead-threads fixture: 32-bit int\");",
+    );
+    let r = patch::check::check(&tree, &good, &clang, false).unwrap();
+    assert_eq!(r.architectures, Arch::ALL.to_vec());
+    let got: Vec<_> = r
+        .files
+        .iter()
+        .map(|f| (f.file.as_str(), f.arch, f.verdict))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (THREAD, Arch::X86_64, Verdict::Ok),
+            (THREAD, Arch::X86, Verdict::Ok)
+        ],
+        "{}",
+        patch::report::check_text(&r)
+    );
+    assert_eq!(r.exit_code, 0);
+
+    // Only the 32-bit compile can see this fault.
+    let series_dir = dir.path().join("64-bit-only");
+    let bad = series_adding(
+        &series_dir,
+        "static_assert(sizeof(void*) == 8, \"dead-threads fixture: 64-bit pointers\");",
+    );
+    let r = patch::check::check(&tree, &bad, &clang, false).unwrap();
+    let text = patch::report::check_text(&r);
+    let x86_64 = r.files.iter().find(|f| f.arch == Arch::X86_64).unwrap();
+    let x86 = r.files.iter().find(|f| f.arch == Arch::X86).unwrap();
+    assert_eq!(x86_64.verdict, Verdict::Ok, "{text}");
+    assert!(x86_64.patched.ok && x86_64.patched.errors.is_empty());
+    assert_eq!(x86.verdict, Verdict::PatchBroke, "{text}");
+    assert_eq!(x86.target, "i586-unknown-haiku");
+    assert!(x86.unpatched.ok, "{text}");
+    assert!(
+        x86.patched
+            .errors
+            .iter()
+            .any(|e| e.starts_with(&format!("{THREAD}:3:"))
+                && e.contains("dead-threads fixture: 64-bit pointers")),
+        "{text}"
+    );
+    assert_eq!(r.exit_code, 1);
+    assert!(
+        r.summary.contains("1 of 2 compile check(s)")
+            && r.summary.ends_with(&format!("{THREAD} (x86)")),
+        "{}",
+        r.summary
+    );
+    assert!(text.contains("for x86_64-unknown-haiku (x86_64) and i586-unknown-haiku (x86)"));
+    assert!(
+        text.contains(&format!("{THREAD} [kernel, x86_64]: ok\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{THREAD} [kernel, x86]: FAILED (the patch's fault"
+        )),
+        "{text}"
+    );
+
+    // The CLI: the same verdict as exit code, the architecture in the JSON.
+    let out = bin()
+        .args(["patch", "check", "--json", "--haiku"])
+        .arg(&fx.root)
+        .arg("--series")
+        .arg(series_dir.join("series.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["architectures"], serde_json::json!(["x86_64", "x86"]));
+    let files = json["files"].as_array().unwrap();
+    let by_arch: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| (f["arch"].as_str().unwrap(), f["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(by_arch, vec![("x86_64", "ok"), ("x86", "patch-broke")]);
+    assert_eq!(json["exit_code"], 1);
+}

@@ -8,14 +8,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
 use common::checkout::{copy_parts, haiku_top};
 use common::crash;
 use common::git::{commit_all, git_in};
-use dead_threads::haiku_cc;
+use dead_threads::haiku_cc::{self, Arch};
 use dead_threads::patch::{self, check::Verdict, Plan, RealFs, Series, Tree};
 
 /// kernel-patch/series.toml, or `$DEAD_THREADS_SERIES` (as the CLI).
@@ -167,9 +167,32 @@ fn t1_apply_check_revert_on_a_copy() {
     let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
     let report = patch::check::check(&tree, &series, &clang, false).unwrap();
     eprintln!("{}", patch::report::check_text(&report));
-    assert!(!report.files.is_empty());
+    // Every translation unit the base's patches touch, once per
+    // architecture, each unit's architectures together.
+    let base = series.bases.iter().find(|b| b.name == st.base).unwrap();
+    let units: BTreeSet<String> = base
+        .patches
+        .iter()
+        .flat_map(|p| &p.patch.files)
+        .filter(|f| f.new_path.is_some())
+        .map(|f| f.path().to_string())
+        .filter(|f| [".c", ".cpp", ".cc", ".cxx"].iter().any(|e| f.ends_with(e)))
+        .collect();
+    assert!(!units.is_empty());
+    assert_eq!(report.architectures, Arch::ALL.to_vec());
+    let want: Vec<(&str, Arch)> = units
+        .iter()
+        .flat_map(|u| Arch::ALL.map(|a| (u.as_str(), a)))
+        .collect();
+    let got: Vec<(&str, Arch)> = report
+        .files
+        .iter()
+        .map(|f| (f.file.as_str(), f.arch))
+        .collect();
+    assert_eq!(got, want);
     for f in &report.files {
-        assert_eq!(f.verdict, Verdict::Ok, "{}", f.file);
+        assert_eq!(f.verdict, Verdict::Ok, "{} ({})", f.file, f.arch);
+        assert_eq!(f.target, f.arch.target());
     }
     assert_eq!(report.exit_code, 0);
     // check only read the tree.
@@ -267,14 +290,21 @@ fn t1_check_blames_patch_or_environment() {
     let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
     let report = patch::check::check(&tree, &series, &clang, false).unwrap();
     eprintln!("{}", patch::report::check_text(&report));
-    let f = &report.files[0];
-    assert_eq!(f.file, "src/system/kernel/thread.cpp");
-    assert_eq!(f.verdict, Verdict::PatchBroke);
-    assert!(f
-        .patched
-        .errors
-        .iter()
-        .any(|e| e.contains("dead_threads_count")));
+    // thread.cpp, once per architecture: the patch broke both.
+    let arches: Vec<Arch> = report.files.iter().map(|f| f.arch).collect();
+    assert_eq!(arches, Arch::ALL.to_vec());
+    for f in &report.files {
+        assert_eq!(f.file, "src/system/kernel/thread.cpp");
+        assert_eq!(f.verdict, Verdict::PatchBroke, "{}", f.arch);
+        assert!(
+            f.patched
+                .errors
+                .iter()
+                .any(|e| e.contains("dead_threads_count")),
+            "{}",
+            f.arch
+        );
+    }
     assert_eq!(report.exit_code, 1);
 
     // Same series, a compiler without usable C++ headers: both builds fail.
@@ -283,8 +313,106 @@ fn t1_check_blames_patch_or_environment() {
         ..clang
     };
     let report = patch::check::check(&tree, &series, &bad, false).unwrap();
-    assert_eq!(report.files[0].verdict, Verdict::Environment);
+    assert_eq!(report.files.len(), Arch::ALL.len());
+    for f in &report.files {
+        assert_eq!(f.verdict, Verdict::Environment, "{}", f.arch);
+    }
     assert_eq!(report.exit_code, 2);
+}
+
+/// The x86 compile of a real kernel file catches what x86_64 alone does
+/// not: a patch that prints a `bigtime_t` with `%ld` (right on x86_64, where
+/// `int64` is `long`; a -Wformat warning on x86, where it is `long long`, and
+/// Haiku builds the kernel with -Werror; `B_PRId64` is the portable way).
+/// `check` must find thread.cpp fine on x86_64 and blame the patch on x86.
+/// Any base: the series is written here, recognising any tree whose
+/// thread.cpp has `thread_exit(void)`.
+#[test]
+#[cfg_attr(
+    not(all(haiku_top, has_clang)),
+    ignore = "needs HAIKU_TOP (a Haiku checkout) and clang (apt-get install clang libc++-dev)"
+)]
+fn t1_check_x86_catches_what_x86_64_does_not() {
+    let top = std::path::PathBuf::from(std::env::var_os("HAIKU_TOP").unwrap());
+    let thread = "src/system/kernel/thread.cpp";
+    let text = std::fs::read_to_string(top.join(thread)).unwrap();
+    assert!(text.ends_with('\n'));
+    let n = text.lines().count();
+    let last = text.lines().last().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("0001-print-a-bigtime_t-with-ld.patch"),
+        format!(
+            "diff --git a/{thread} b/{thread}\n\
+             --- a/{thread}\n\
+             +++ b/{thread}\n\
+             @@ -{n},1 +{n},8 @@\n \
+             {last}\n\
+             +\n\
+             +\n\
+             +void\n\
+             +dead_threads_probe(void)\n\
+             +{{\n\
+             +\tdprintf(\"dead-threads probe at %ld\\n\", system_time());\n\
+             +}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("series.toml"),
+        r#"version = 1
+
+[[base]]
+name = "any"
+description = "any Haiku tree with thread_exit()"
+patches = ["0001-print-a-bigtime_t-with-ld.patch"]
+
+[[base.detect]]
+what = "thread_exit()"
+file = "src/system/kernel/thread.cpp"
+pattern = '^thread_exit\(void\)'
+
+[[compile]]
+prefix = "src/system/kernel/"
+profile = "kernel"
+"#,
+    )
+    .unwrap();
+    patch::series::record_hashes(&dir.join("series.toml"), true).unwrap();
+    let series = Series::load(&dir.join("series.toml")).unwrap();
+    let tree = Tree::open(&top).unwrap();
+    let clang = haiku_cc::find_clang().expect("clang for the Haiku targets");
+    let report = patch::check::check(&tree, &series, &clang, false).unwrap();
+    let text = patch::report::check_text(&report);
+    eprintln!("{text}");
+    let got: Vec<(&str, Arch, Verdict)> = report
+        .files
+        .iter()
+        .map(|f| (f.file.as_str(), f.arch, f.verdict))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (thread, Arch::X86_64, Verdict::Ok),
+            (thread, Arch::X86, Verdict::NewWarnings)
+        ],
+        "{text}"
+    );
+    let x86 = &report.files[1];
+    assert!(
+        x86.new_warnings
+            .iter()
+            .any(|w| w.starts_with(thread) && w.contains("-Wformat") && w.contains("long long")),
+        "{:?}",
+        x86.new_warnings
+    );
+    assert_eq!(report.exit_code, 1);
+    assert!(
+        report.summary.ends_with(&format!("{thread} (x86)")),
+        "{}",
+        report.summary
+    );
 }
 
 /// A copy of the series' files of `HAIKU_TOP` (git or plain), with the

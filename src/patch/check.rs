@@ -1,6 +1,7 @@
-//! `patch check`: compile every translation unit the series touches, first
-//! unpatched, then patched, in a temporary copy of the parts of the tree the
-//! compile needs (`headers/`, `build/config_headers`,
+//! `patch check`: compile every translation unit the series touches for every
+//! architecture Haiku supports on x86 ([`Arch::ALL`]: x86_64 and 32-bit x86),
+//! first unpatched, then patched, in a temporary copy of the parts of the
+//! tree the compile needs (`headers/`, `build/config_headers`,
 //! `build/user_config_headers`, each translation unit's directory). The
 //! user's tree is only read.
 
@@ -14,9 +15,9 @@ use serde::Serialize;
 use super::state::{self, Plan};
 use super::tree::{RealFs, Transaction, Tree};
 use super::{CommonArgs, PatchError, Series};
-use crate::haiku_cc::{self, Clang, CompileOptions, CompileResult, Profile};
+use crate::haiku_cc::{self, Arch, Clang, CompileOptions, CompileResult, Profile};
 
-/// Who is to blame for a file's result.
+/// Who is to blame for one (translation unit, architecture) result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -65,13 +66,17 @@ impl CompileSummary {
     }
 }
 
-/// One translation unit's results.
+/// One translation unit's results for one architecture.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckFile {
     /// Tree-relative path.
     pub file: String,
     /// The compile profile used.
     pub profile: Profile,
+    /// The architecture compiled for.
+    pub arch: Arch,
+    /// clang's target triple for it.
+    pub target: String,
     /// Before our patches.
     pub unpatched: CompileSummary,
     /// With the whole series applied.
@@ -94,12 +99,17 @@ pub struct CheckReport {
     pub patches: Vec<String>,
     /// The clang binary used.
     pub clang: String,
-    /// Per translation unit.
+    /// The architectures every translation unit is compiled for, in the
+    /// order of `files`.
+    pub architectures: Vec<Arch>,
+    /// Per translation unit and architecture (each unit's architectures
+    /// together, in the order of `architectures`).
     pub files: Vec<CheckFile>,
     /// One line for humans.
     pub summary: String,
-    /// 0: all patched compiles ok; 1: a failure is the patch's fault; 2: a
-    /// failure is the environment's.
+    /// 0: all patched compiles ok, on every architecture; 1: a failure (on
+    /// any architecture) is the patch's fault; 2: a failure is the
+    /// environment's.
     pub exit_code: u8,
 }
 
@@ -131,7 +141,9 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the check. `progress` prints one line per compile to stderr.
+/// Runs the check: every touched translation unit for every architecture in
+/// [`Arch::ALL`], unpatched then patched; each (unit, architecture) pair is
+/// judged on its own. `progress` prints one line per compile to stderr.
 pub fn check(
     tree: &Tree,
     series: &Series,
@@ -211,18 +223,27 @@ pub fn check(
     }
     tx.commit(&RealFs).map_err(|e| anyhow::anyhow!(e.message))?;
 
+    // One entry per (translation unit, architecture): each unit's
+    // architectures together, in the order of Arch::ALL.
+    let units: Vec<(&String, Profile, Arch)> = profiles
+        .iter()
+        .flat_map(|(tu, profile)| Arch::ALL.into_iter().map(move |arch| (tu, *profile, arch)))
+        .collect();
     let run = |label: &str| -> Result<Vec<CompileResult>, PatchError> {
         let mut out = Vec::new();
-        for (tu, profile) in &profiles {
+        for &(tu, profile, arch) in &units {
             if progress {
-                eprintln!("compiling {tu} ({label}, {profile} profile) ...");
+                eprintln!("compiling {tu} ({label}, {profile} profile, {arch}) ...");
             }
             let r = haiku_cc::compile_with(
                 clang,
                 &copy,
-                *profile,
+                profile,
                 &copy.join(tu),
-                &CompileOptions::default(),
+                &CompileOptions {
+                    arch,
+                    ..CompileOptions::default()
+                },
             )
             .map_err(|e| PatchError::Other(e.into()))?;
             out.push(r);
@@ -243,7 +264,7 @@ pub fn check(
     let patched = run("patched")?;
 
     let mut results = Vec::new();
-    for (((tu, profile), u), p) in profiles.iter().zip(&unpatched).zip(&patched) {
+    for (((tu, profile, arch), u), p) in units.iter().zip(&unpatched).zip(&patched) {
         let (verdict, new_warnings) = judge(u, p);
         let prefix = format!("{}/", copy.display());
         let new_warnings = new_warnings
@@ -253,58 +274,79 @@ pub fn check(
         results.push(CheckFile {
             file: tu.to_string(),
             profile: *profile,
+            arch: *arch,
+            target: arch.target().to_string(),
             unpatched: CompileSummary::from(u, &copy),
             patched: CompileSummary::from(p, &copy),
             verdict,
             new_warnings,
         });
     }
-    let broke = results
+    let (summary, exit_code) = summarize(&results, &base.name, profiles.len());
+    Ok(CheckReport {
+        tree: tree.root.display().to_string(),
+        base: base.name.clone(),
+        patches,
+        clang: clang.path.display().to_string(),
+        architectures: Arch::ALL.to_vec(),
+        files: results,
+        summary,
+        exit_code,
+    })
+}
+
+/// The summary line and exit code for `results` (`units` translation units,
+/// each compiled for every architecture in [`Arch::ALL`]). The results that
+/// decide the outcome are named, with their architecture.
+fn summarize(results: &[CheckFile], base: &str, units: usize) -> (String, u8) {
+    let arches = Arch::ALL
         .iter()
-        .filter(|f| matches!(f.verdict, Verdict::PatchBroke | Verdict::NewWarnings))
-        .count();
-    let env = results
-        .iter()
-        .filter(|f| f.verdict == Verdict::Environment)
-        .count();
-    let (summary, exit_code) = if results.is_empty() {
+        .map(Arch::to_string)
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let of = format!(
+        "{} compile check(s) ({units} file(s) x {} architecture(s): {arches})",
+        results.len(),
+        Arch::ALL.len()
+    );
+    let names = |pick: &dyn Fn(Verdict) -> bool| -> String {
+        results
+            .iter()
+            .filter(|f| pick(f.verdict))
+            .map(|f| format!("{} ({})", f.file, f.arch))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let at_fault = |v: Verdict| matches!(v, Verdict::PatchBroke | Verdict::NewWarnings);
+    let environment = |v: Verdict| v == Verdict::Environment;
+    let broke = results.iter().filter(|f| at_fault(f.verdict)).count();
+    let env = results.iter().filter(|f| environment(f.verdict)).count();
+    if results.is_empty() {
         (
-            format!(
-                "nothing to compile: the series for {} touches no translation unit",
-                base.name
-            ),
+            format!("nothing to compile: the series for {base} touches no translation unit"),
             0,
         )
     } else if broke > 0 {
         (
             format!(
-                "{broke} of {} file(s) fail or warn only with the patch applied: the patch is at \
-                 fault",
-                results.len()
+                "{broke} of {of} fail or warn only with the patch applied, so the patch \
+                 is at fault: {}",
+                names(&at_fault)
             ),
             1,
         )
     } else if env > 0 {
         (
             format!(
-                "{env} of {} file(s) fail with and without the patch: environment problem \
-                 (compiler, headers or flags), not the patch",
-                results.len()
+                "{env} of {of} fail with and without the patch, an environment problem \
+                 (compiler, headers or flags), not the patch: {}",
+                names(&environment)
             ),
             2,
         )
     } else {
-        (format!("all {} file(s) compile patched", results.len()), 0)
-    };
-    Ok(CheckReport {
-        tree: tree.root.display().to_string(),
-        base: base.name.clone(),
-        patches,
-        clang: clang.path.display().to_string(),
-        files: results,
-        summary,
-        exit_code,
-    })
+        (format!("all {of} compile patched"), 0)
+    }
 }
 
 /// The verdict for one file, and the warnings only the patched compile has.
@@ -419,5 +461,71 @@ mod tests {
         let broken = compile(false, &[(2130, Severity::Error, "no member named 'x'")]);
         assert_eq!(judge(&unpatched, &broken).0, Verdict::PatchBroke);
         assert_eq!(judge(&broken, &broken).0, Verdict::Environment);
+    }
+
+    fn result(file: &str, arch: Arch, verdict: Verdict) -> CheckFile {
+        let summary = CompileSummary {
+            ok: true,
+            errors: Vec::new(),
+            warnings: 0,
+            stderr: String::new(),
+            command: String::new(),
+        };
+        CheckFile {
+            file: file.into(),
+            profile: Profile::Kernel,
+            arch,
+            target: arch.target().into(),
+            unpatched: summary.clone(),
+            patched: summary,
+            verdict,
+            new_warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_verdict_covers_every_architecture() {
+        let t = "src/system/kernel/thread.cpp";
+        let m = "src/system/kernel/team.cpp";
+        let all_ok = [
+            result(t, Arch::X86_64, Verdict::Ok),
+            result(t, Arch::X86, Verdict::Ok),
+            result(m, Arch::X86_64, Verdict::Ok),
+            result(m, Arch::X86, Verdict::FixedByPatch),
+        ];
+        let (summary, code) = summarize(&all_ok, "b", 2);
+        assert_eq!(code, 0);
+        assert_eq!(
+            summary,
+            "all 4 compile check(s) (2 file(s) x 2 architecture(s): x86_64 and x86) \
+             compile patched"
+        );
+        // A fault on x86 alone fails the check, and is named with its
+        // architecture.
+        let mut x86_broke = all_ok.clone();
+        x86_broke[1].verdict = Verdict::PatchBroke;
+        let (summary, code) = summarize(&x86_broke, "b", 2);
+        assert_eq!(code, 1);
+        assert!(summary.starts_with("1 of 4 compile check(s)"), "{summary}");
+        assert!(
+            summary.ends_with(": src/system/kernel/thread.cpp (x86)"),
+            "{summary}"
+        );
+        // New warnings on x86 only are the patch's fault too.
+        x86_broke[1].verdict = Verdict::NewWarnings;
+        assert_eq!(summarize(&x86_broke, "b", 2).1, 1);
+        // An environment failure on one architecture is exit 2 ...
+        let mut env = all_ok.clone();
+        env[3].verdict = Verdict::Environment;
+        let (summary, code) = summarize(&env, "b", 2);
+        assert_eq!(code, 2);
+        assert!(
+            summary.ends_with(": src/system/kernel/team.cpp (x86)"),
+            "{summary}"
+        );
+        // ... unless the patch is at fault elsewhere.
+        env[0].verdict = Verdict::PatchBroke;
+        assert_eq!(summarize(&env, "b", 2).1, 1);
+        assert_eq!(summarize(&[], "b", 0).1, 0);
     }
 }

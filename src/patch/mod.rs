@@ -25,7 +25,8 @@
 //!   other change; it refuses, naming the hunk, when lines a hunk of ours
 //!   owns were changed since it was applied ([`state::RevertPlan`]).
 //! * `check` never touches the user's tree: it copies what the compile
-//!   needs to a temporary directory.
+//!   needs to a temporary directory, and compiles each touched translation
+//!   unit for x86_64 and 32-bit x86.
 
 pub mod check;
 pub mod diff;
@@ -67,7 +68,8 @@ pub enum Command {
     /// ours).
     Revert(ChangeArgs),
     /// Compile every translation unit the series touches, unpatched and
-    /// patched, with clang for x86_64-unknown-haiku, in a temporary copy.
+    /// patched, with clang for both architectures: x86_64-unknown-haiku and
+    /// 32-bit x86 (i586-unknown-haiku), in a temporary copy.
     Check(CommonArgs),
     /// Compare each patch file with the SHA-256 series.toml records for it;
     /// with --write, record the files' current hashes (after editing a

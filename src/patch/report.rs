@@ -122,9 +122,15 @@ pub fn status_text(st: &Status) -> String {
 /// The text `patch check` prints.
 pub fn check_text(r: &CheckReport) -> String {
     let mut s = String::new();
+    let targets = r
+        .architectures
+        .iter()
+        .map(|a| format!("{} ({a})", a.target()))
+        .collect::<Vec<_>>()
+        .join(" and ");
     let _ = writeln!(
         s,
-        "Base {} ({} patch(es)); clang {} for x86_64-unknown-haiku",
+        "Base {} ({} patch(es)); clang {} for {targets}",
         r.base,
         r.patches.len(),
         r.clang
@@ -141,7 +147,7 @@ pub fn check_text(r: &CheckReport) -> String {
                 "FAILED (the patch's fault: it adds warnings, and Haiku builds this with -Werror)"
             }
         };
-        let _ = writeln!(s, "{} [{}]: {verdict}", f.file, f.profile);
+        let _ = writeln!(s, "{} [{}, {}]: {verdict}", f.file, f.profile, f.arch);
         for (label, c) in [("unpatched", &f.unpatched), ("patched", &f.patched)] {
             let _ = writeln!(
                 s,
