@@ -1179,3 +1179,116 @@ fn check_compiles_both_architectures_and_catches_a_32_bit_fault() {
     assert_eq!(by_arch, vec![("x86_64", "ok"), ("x86", "patch-broke")]);
     assert_eq!(json["exit_code"], 1);
 }
+
+/// A patch whose only hunk the user changed is still applied: the tree is
+/// not read as "one patch fewer" (which would make revert leave that hunk
+/// behind as if it were the user's own), revert refuses and names it.
+#[test]
+fn a_last_patch_whose_only_hunk_changed_is_named_not_dropped() {
+    for git in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        // The fixture series plus a third patch: one hunk that adds lines
+        // to team.cpp after the first two are applied.
+        let series_dir = dir.path().join("series");
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/series");
+        std::fs::create_dir_all(series_dir.join("legacy")).unwrap();
+        for p in fixture_series().bases.iter().flat_map(|b| &b.patches) {
+            std::fs::copy(&p.path, series_dir.join(&p.name)).unwrap();
+        }
+        // A file of the tree that only the third patch touches, so that
+        // its hunk overlaps none of the first two.
+        const EXTRA: &str = "src/system/kernel/fixture_extra.cpp";
+        let mut files = legacy_files();
+        files.push((
+            EXTRA,
+            "/* Synthetic fixture. Not Haiku source. */\n\nvoid\nfixture_extra(Team* team)\n{\n\tlist_init(&team->dead_threads);\n}\n"
+                .to_string(),
+        ));
+        let fx = write_tree(&files, git);
+        let tree = Tree::open(&fx.root).unwrap();
+        patch::apply(&tree, &fixture_series(), false, &RealFs).unwrap();
+        let extra_before = std::fs::read_to_string(fx.root.join(EXTRA)).unwrap();
+        let added = "\t// Entries are kept until someone waits for them.\n\
+                     \tteam->dead_threads_kept = true;\n";
+        let extra_after = extra_before.replace(
+            "\tlist_init(&team->dead_threads);\n",
+            &format!("\tlist_init(&team->dead_threads);\n{added}"),
+        );
+        assert_ne!(extra_before, extra_after);
+        let diff = similar::TextDiff::from_lines(&extra_before, &extra_after)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{EXTRA}"), &format!("b/{EXTRA}"))
+            .to_string();
+        let third = "legacy/0003-fixture-mark-kept-entries.patch";
+        std::fs::write(
+            series_dir.join(third),
+            format!("Subject: [PATCH] fixture: mark kept entries\n\n---\n{diff}"),
+        )
+        .unwrap();
+        let toml = std::fs::read_to_string(from.join("series.toml")).unwrap();
+        // The legacy list, rewritten with three entries.
+        let toml = {
+            let start = toml.find("patches = [").unwrap();
+            let end = start + toml[start..].find("]\n").unwrap() + 2;
+            let s = fixture_series();
+            let list: Vec<String> = s.bases[0]
+                .patches
+                .iter()
+                .map(|p| format!("    \"{}\",\n", p.name))
+                .chain([format!("    \"{third}\",\n")])
+                .collect();
+            format!(
+                "{}patches = [\n{}]\n{}",
+                &toml[..start],
+                list.concat(),
+                &toml[end..]
+            )
+        };
+        let series_toml = series_dir.join("series.toml");
+        std::fs::write(&series_toml, toml).unwrap();
+        patch::series::record_hashes(&series_toml, true).unwrap();
+        let s = Series::load(&series_toml).unwrap();
+        assert_eq!(s.bases[0].patches.len(), 3);
+
+        patch::apply(&tree, &s, false, &RealFs).unwrap();
+        let st = patch::status(&tree, &s).unwrap();
+        assert_eq!((st.base.as_str(), st.applied), ("legacy-limited", 3));
+        // The user edits a line our third patch added (its only hunk).
+        let p = fx.root.join(EXTRA);
+        let patched = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(
+            &p,
+            patched.replace("dead_threads_kept = true;", "dead_threads_kept = 1;"),
+        )
+        .unwrap();
+        let before = snapshot_tree(&fx.root);
+        let st = patch::status(&tree, &s).unwrap();
+        assert_eq!(
+            (st.base.as_str(), st.applied),
+            ("legacy-limited", 3),
+            "git={git}"
+        );
+        let RevertPlan::Refuse { hunks, .. } = &st.revert else {
+            panic!("git={git}: status promises {:?}", st.revert);
+        };
+        assert_eq!(hunks.len(), 1, "{hunks:?}");
+        assert_eq!(
+            (hunks[0].file.as_str(), hunks[0].patch.as_str()),
+            (EXTRA, third)
+        );
+        let e = patch::revert(&tree, &s, false, &RealFs).unwrap_err();
+        assert!(e.to_string().contains(EXTRA), "{e}");
+        assert_eq!(snapshot_tree(&fx.root), before, "git={git}");
+        // With the line put back, revert takes all three out again.
+        std::fs::write(&p, &patched).unwrap();
+        patch::revert(&tree, &s, false, &RealFs).unwrap();
+        let after = snapshot_tree(&fx.root);
+        assert_eq!(after[TEAM], LEGACY_TEAM.as_bytes(), "git={git}");
+        assert_eq!(
+            after[EXTRA],
+            files.last().unwrap().1.as_bytes(),
+            "git={git}"
+        );
+    }
+}

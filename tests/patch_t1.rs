@@ -542,10 +542,13 @@ fn t1_revert_keeps_user_edits_and_names_a_changed_hunk() {
         let RevertPlan::Refuse { hunks, .. } = &st.revert else {
             panic!("git={git}: {:?}", st.revert);
         };
-        assert!(
-            hunks.iter().all(|h| h.file == file && h.patch == last.name),
-            "{hunks:?}"
-        );
+        // The refusal names the last patch's hunk that owns the line, and
+        // nothing outside that file. An earlier patch whose hunk overlaps
+        // the same lines (modern 0001 and 0008 both touch team.h's
+        // declarations) cannot be reversed past the changed line either,
+        // so it may be named too.
+        assert!(hunks.iter().all(|h| h.file == file), "{hunks:?}");
+        assert!(hunks.iter().any(|h| h.patch == last.name), "{hunks:?}");
         let e = patch::revert(&tree, &series, false, &RealFs).unwrap_err();
         assert!(e.to_string().contains(&file), "{e}");
         // Put the line back: revert keeps the notes, drops exactly ours.

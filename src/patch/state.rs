@@ -307,7 +307,9 @@ fn hunk_header(h: &diff::Hunk) -> (String, usize, usize) {
 /// hunk's original text is there or it is not
 /// recognisable (that patch is not applied), when a patch creates
 /// or deletes a file that is not as it left it, or when none of the hunks
-/// of patches `from..k` is found applied.
+/// of patches `from..k` is found applied or recognised by its added lines
+/// (a patch whose only hunk the user changed is still there: revert must
+/// name that hunk, not read the tree as one patch fewer).
 pub fn unapply_lenient(
     base: &Base,
     from: usize,
@@ -341,11 +343,13 @@ pub fn unapply_lenient(
                 };
                 if diff::apply_file(&single, Some(&cur), true).is_ok() {
                     keep.push(h.clone());
-                } else if diff::apply_file(&single, Some(&cur), false).is_ok()
-                    || !recognisable(h, &cur)
-                {
+                } else if diff::apply_file(&single, Some(&cur), false).is_ok() {
                     return None;
                 } else {
+                    match recognisable(h, &cur)? {
+                        Recognised::ByItsAdditions => found_any = true,
+                        Recognised::ByItsContext => {}
+                    }
                     let (header, first, last) = hunk_header(h);
                     changed.push(ChangedHunk {
                         patch: p.name.clone(),
@@ -388,7 +392,7 @@ fn applies_forward(base: &Base, k: usize, contents: &Contents) -> bool {
 /// counting lines with at least 4 characters besides white space, are
 /// lines of the file. Else it was never applied here (e.g. upstream changed
 /// the same place its own way).
-fn recognisable(h: &diff::Hunk, text: &str) -> bool {
+fn recognisable(h: &diff::Hunk, text: &str) -> Option<Recognised> {
     let substantive = |s: &&String| s.trim().len() >= 4;
     let adds: Vec<&String> = h
         .lines
@@ -399,7 +403,8 @@ fn recognisable(h: &diff::Hunk, text: &str) -> bool {
         })
         .filter(substantive)
         .collect();
-    let lines: Vec<&String> = if adds.len() >= 2 {
+    let by_adds = adds.len() >= 2;
+    let lines: Vec<&String> = if by_adds {
         adds
     } else {
         h.lines
@@ -412,7 +417,7 @@ fn recognisable(h: &diff::Hunk, text: &str) -> bool {
             .collect()
     };
     if lines.is_empty() {
-        return false;
+        return None;
     }
     let file: std::collections::HashSet<&str> = text
         .split_inclusive('\n')
@@ -422,7 +427,23 @@ fn recognisable(h: &diff::Hunk, text: &str) -> bool {
         .iter()
         .filter(|l| file.contains(l.trim_end_matches('\n')))
         .count();
-    found * 2 >= lines.len()
+    (found * 2 >= lines.len()).then_some(if by_adds {
+        Recognised::ByItsAdditions
+    } else {
+        Recognised::ByItsContext
+    })
+}
+
+/// How a changed hunk was recognised by [`recognisable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recognised {
+    /// At least two of its added lines, half of them or more, are in the
+    /// file: only our patch put them there, so the hunk is evidence that
+    /// its patch is applied, even when it is the patch's only hunk.
+    ByItsAdditions,
+    /// By its context (it adds fewer than two lines): upstream may have
+    /// made the same change its own way, so it proves nothing by itself.
+    ByItsContext,
 }
 
 /// The reason revert refuses over changed hunks.
