@@ -243,9 +243,18 @@ fn t1_check_blames_patch_or_environment() {
         ),
     )
     .unwrap();
-    let toml = std::fs::read_to_string(&real.path).unwrap().replace(
-        &format!("patches = [\"{}\"]", legacy.patches[0].name),
-        "patches = [\"broken.patch\", \"comment.patch\"]",
+    // Replace the legacy base's whole patch list (one line or several).
+    let original = std::fs::read_to_string(&real.path).unwrap();
+    let base_at = original
+        .find(&format!("name = \"{}\"", legacy.name))
+        .expect("the legacy base in series.toml");
+    let list_at = base_at + original[base_at..].find("patches = [").unwrap();
+    let list_end = list_at + original[list_at..].find(']').unwrap() + 1;
+    assert!(original[list_at..list_end].contains(&legacy.patches[0].name));
+    let toml = format!(
+        "{}patches = [\"broken.patch\", \"comment.patch\"]{}",
+        &original[..list_at],
+        &original[list_end..]
     );
     assert!(toml.contains("broken.patch"));
     std::fs::write(dir.join("series.toml"), toml).unwrap();
