@@ -267,13 +267,19 @@ fn t1_check_blames_patch_or_environment() {
         ),
     )
     .unwrap();
-    let legacy_entry = format!(
-        "{{ file = \"{}\", sha256 = \"{}\" }}",
-        legacy.patches[0].name, legacy.patches[0].sha256
+    // Replace the legacy base's whole patch list (one line or several).
+    let original = std::fs::read_to_string(&real.path).unwrap();
+    let base_at = original
+        .find(&format!("name = \"{}\"", legacy.name))
+        .expect("the legacy base in series.toml");
+    let list_at = base_at + original[base_at..].find("patches = [").unwrap();
+    let list_end = list_at + original[list_at..].find(']').unwrap() + 1;
+    assert!(original[list_at..list_end].contains(&legacy.patches[0].name));
+    let toml = format!(
+        "{}patches = [\"broken.patch\", \"comment.patch\"]{}",
+        &original[..list_at],
+        &original[list_end..]
     );
-    let toml = std::fs::read_to_string(&real.path)
-        .unwrap()
-        .replace(&legacy_entry, "\"broken.patch\", \"comment.patch\"");
     assert!(toml.contains("broken.patch"));
     std::fs::write(dir.join("series.toml"), toml).unwrap();
     for b in &real.bases[1..] {
