@@ -3,7 +3,7 @@
 //! wait_for_thread() returns every exit value.
 //!
 //! Built for Haiku (the guest image runs it as root with the module
-//! installed); on other systems every test prints that it was skipped. The
+//! installed); on other systems every test is reported ignored. The
 //! snapshots in tests/snapshots/haiku_device__*.snap hold the outcome of a
 //! fixed kernel; tests/haiku_device_model.rs shows on Linux that a 32-entry
 //! legacy kernel fails them with a diff that names the cause.
@@ -71,9 +71,7 @@ impl ThreadBackend for HaikuThreads<'_> {
 }
 
 fn native(test: &str, threads: u32) {
-    let Some((device, _guard)) = device(test) else {
-        return;
-    };
+    let (device, _guard) = device();
     let mut backend = HaikuThreads {
         device: &device,
         threads: HashMap::new(),
@@ -122,9 +120,7 @@ fn native_10000() {
 }
 
 fn scenario(test: &str, order: JoinOrder) {
-    let Some((device, _guard)) = device(test) else {
-        return;
-    };
+    let (device, _guard) = device();
     let report = device
         .run_kernel_scenario(SCENARIO_THREADS, order, None)
         .unwrap_or_else(|s| panic!("{test}: the kernel scenario failed: {s}"));
@@ -184,9 +180,7 @@ fn kernel_scenario_shuffled() {
     ignore = "needs Haiku with the dead_threads module"
 )]
 fn kernel_limit() {
-    let Some((device, _guard)) = device("kernel_limit") else {
-        return;
-    };
+    let (device, _guard) = device();
     let info = device.info().expect("DEAD_THREADS_GET_INFO");
     eprintln!("kernel_limit: {info:?}");
     snapshots::settings().bind(|| {
@@ -200,9 +194,7 @@ fn kernel_limit() {
     ignore = "needs Haiku with the dead_threads module"
 )]
 fn device_rejects_bad_requests() {
-    let Some((device, _guard)) = device("device_rejects_bad_requests") else {
-        return;
-    };
+    let (device, _guard) = device();
     let info = device.info().expect("DEAD_THREADS_GET_INFO");
     // team ids are positive; -5 is never one
     assert_eq!(device.dead_list(-5, 0).unwrap_err(), Status::BAD_TEAM_ID);
@@ -231,9 +223,7 @@ fn device_rejects_bad_requests() {
     ignore = "needs Haiku with the dead_threads module"
 )]
 fn concurrent_callers() {
-    let Some((device, _guard)) = device("concurrent_callers") else {
-        return;
-    };
+    let (device, _guard) = device();
     // Two scenarios and a reader at once: the module serializes the
     // scenarios; each must still see exactly its own threads' entries.
     let device = &device;
