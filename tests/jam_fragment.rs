@@ -87,7 +87,9 @@ fn run_tests_script_sets_path_before_running_commands() {
     let export = text
         .find("\nexport PATH\n")
         .expect("run-tests.sh exports PATH");
-    let set = text.find("\nPATH=/boot/system/non-packaged/bin:/bin:").unwrap();
+    let set = text
+        .find("\nPATH=/boot/system/non-packaged/bin:/bin:")
+        .unwrap();
     let sleep = text.find("( sleep ").expect("run-tests.sh runs sleep");
     assert!(set < export && export < sleep, "{text}");
 }
@@ -124,15 +126,11 @@ fn command_lines() {
     let text = lines
         .join("\n")
         .replace(
-            &format!(
-                "objects/{}/{}/",
-                std::env::consts::OS,
-                std::env::consts::ARCH
-            ),
+            &format!("objects/{}/{}/", cross::host_platform(), cross::host_arch()),
             "objects/HOST/ARCH/",
         )
         .replace(
-            &format!("objects/{}/lib", std::env::consts::OS),
+            &format!("objects/{}/lib", cross::host_platform()),
             "objects/HOST/lib",
         );
     insta::assert_snapshot!(text);

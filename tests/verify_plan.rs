@@ -53,7 +53,7 @@ fn assert_complete_plan(text: &str) {
     for needle in [
         "1. patch apply",
         "2. jam install",
-        "build/jam/UserBuildConfig",
+        "/UserBuildConfig: ",
         "include \"",
         "3. Haiku libraries into the cross sysroot",
         "4. cross-build the tests for x86_64-unknown-haiku",
@@ -92,7 +92,16 @@ fn dry_run_on_a_synthetic_tree_changes_nothing() {
     let (ok, out, err) = dry_run(haiku);
     assert!(ok, "{out}\n{err}");
     assert_complete_plan(&out);
-    assert!(out.contains("one line appended"), "{out}");
+    // The line goes into the build directory's UserBuildConfig; the
+    // checkout's own (the user's) is not part of the plan.
+    assert!(
+        out.contains(&format!(
+            "{}: created with one line",
+            haiku.join("generated/UserBuildConfig").display()
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("build/jam/UserBuildConfig"), "{out}");
     assert!(out.contains("MISSING  configured build directory"), "{out}");
     assert_eq!(snapshot_state(haiku), before);
     assert!(!haiku.join("generated").exists());

@@ -373,7 +373,9 @@ pub fn describe_uninstall(plan: &UninstallPlan) -> String {
             "{}: no dead-threads line; nothing to remove\n",
             p.display()
         )),
-        (None, None) => s.push_str("no build directory: only build/jam/UserBuildConfig looked at\n"),
+        (None, None) => {
+            s.push_str("no build directory: only build/jam/UserBuildConfig looked at\n")
+        }
     }
     if let Some(old) = &plan.old_line {
         s.push_str(&describe_removal(old));
