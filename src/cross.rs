@@ -30,7 +30,8 @@ pub const TARGET: &str = "x86_64-unknown-haiku";
 
 /// The integration tests that run in the guest, by cargo target name: the
 /// conformance suite and the tests that need Haiku (the test module's device
-/// tests, detached threads with and without the module). The other
+/// tests, detached threads with and without the module, joins that keep
+/// every status under signals and timeouts). The other
 /// `tests/haiku_*` files are host self-tests (models, compile checks,
 /// benchmarks, patch series) and stay out, as do the CLI, jam, QEMU and
 /// patch tests.
@@ -39,6 +40,7 @@ pub const GUEST_TESTS: &[&str] = &[
     "haiku_device",
     "haiku_detached",
     "haiku_detached_module",
+    "haiku_lossless",
 ];
 
 /// The [`GUEST_TESTS`] present in `REPO/tests` (as `NAME.rs`), in that
@@ -566,6 +568,36 @@ fn with_cross_env(mut c: CommandSpec, haiku_top: &Path, build: &BuildDir) -> Com
     c
 }
 
+/// The cargo package and target options that select the guest test targets
+/// `tests` (what [`test_build_command`] builds).
+pub fn test_selection(tests: &[String]) -> Vec<String> {
+    let mut args = vec!["-p".to_string(), "dead-threads".to_string()];
+    for t in tests {
+        args.push("--test".into());
+        args.push(t.clone());
+    }
+    args
+}
+
+/// The cargo package and target options that select the guest runner (what
+/// [`runner_build_command`] builds).
+pub fn runner_selection() -> Vec<String> {
+    ["-p", RUNNER_PACKAGE, "--bin", RUNNER_PACKAGE]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// `dead-threads cross-targets` (hidden): prints what `verify` cross-builds
+/// for the Haiku target in `repo`, one cargo invocation's package and
+/// target options per line, so that CI type-checks exactly that
+/// (`cargo +nightly check -Zbuild-std --target x86_64-unknown-haiku ...`).
+pub fn print_cross_targets(repo: &Path) -> Result<()> {
+    println!("{}", test_selection(&guest_test_targets(repo)?).join(" "));
+    println!("{}", runner_selection().join(" "));
+    Ok(())
+}
+
 /// The cargo command that builds the guest test targets `tests` (JSON
 /// messages on stdout).
 pub fn test_build_command(
@@ -582,16 +614,11 @@ pub fn test_build_command(
         "--target",
         TARGET,
         "--message-format=json-render-diagnostics",
-        "-p",
-        "dead-threads",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for t in tests {
-        args.push("--test".into());
-        args.push(t.clone());
-    }
+    args.extend(test_selection(tests));
     let c = CommandSpec {
         program: "cargo".into(),
         args,
@@ -603,23 +630,25 @@ pub fn test_build_command(
 
 /// The cargo command that builds the guest runner.
 pub fn runner_build_command(repo: &Path, haiku_top: &Path, build: &BuildDir) -> CommandSpec {
-    let c = CommandSpec::new(
-        "cargo",
-        &[
-            "+nightly",
-            "build",
-            "--release",
-            "-Zbuild-std",
-            "--target",
-            TARGET,
-            "--message-format=json-render-diagnostics",
-            "-p",
-            RUNNER_PACKAGE,
-            "--bin",
-            RUNNER_PACKAGE,
-        ],
-        repo,
-    );
+    let mut args: Vec<String> = [
+        "+nightly",
+        "build",
+        "--release",
+        "-Zbuild-std",
+        "--target",
+        TARGET,
+        "--message-format=json-render-diagnostics",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(runner_selection());
+    let c = CommandSpec {
+        program: "cargo".into(),
+        args,
+        env: vec![],
+        cwd: repo.to_path_buf(),
+    };
     with_cross_env(c, haiku_top, build)
 }
 
