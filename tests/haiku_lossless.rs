@@ -8,8 +8,8 @@
 //! thread sends it `SIGUSR1` in a loop (handler installed without
 //! `SA_RESTART`, so every blocking call in the joiner can be interrupted).
 //!
-//! * [`blocking_joins_under_signals_keep_every_status`]: `pthread_join`.
-//! * [`polling_joins_under_signals_keep_every_status`]: a try-join, then
+//! * `blocking_joins_under_signals_keep_every_status`: `pthread_join`.
+//! * `polling_joins_under_signals_keep_every_status`: a try-join, then
 //!   timed joins with a short timeout, in a loop until one succeeds. On
 //!   Linux (the reference: glibc) `pthread_tryjoin_np` and
 //!   `pthread_timedjoin_np`. On Haiku, libroot's `pthread_timedjoin_np`
@@ -264,11 +264,15 @@ fn deadline(after: Duration) -> libc::timespec {
     now
 }
 
+/// `pthread_timedjoin_np`.
+type TimedJoin =
+    unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void, *const libc::timespec) -> c_int;
+
 /// The try-join and timed join of this system's libc, when it has them.
 #[derive(Clone, Copy)]
 struct PollingJoin {
     /// `pthread_timedjoin_np`.
-    timed: unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void, *const libc::timespec) -> c_int,
+    timed: TimedJoin,
     /// The try-join: `pthread_tryjoin_np` (glibc), `None` when a `NULL`
     /// time makes the timed join a try-join (Haiku's libroot).
     try_join: Option<unsafe extern "C" fn(libc::pthread_t, *mut *mut c_void) -> c_int>,
@@ -296,7 +300,7 @@ fn polling_join() -> Option<PollingJoin> {
     Some(PollingJoin {
         // SAFETY: libroot's pthread_timedjoin_np has this signature
         // (headers/compatibility/gnu/pthread.h).
-        timed: unsafe { std::mem::transmute::<*mut c_void, _>(sym) },
+        timed: unsafe { std::mem::transmute::<*mut c_void, TimedJoin>(sym) },
         try_join: None,
         // libroot maps B_WOULD_BLOCK and B_TIMED_OUT to ETIMEDOUT.
         busy: &[libc::ETIMEDOUT],
@@ -398,12 +402,7 @@ fn native_polling_joins() {
                 let mut status: raw::status_t = 0;
                 // SAFETY: plain kernel call on a thread id.
                 let r = unsafe {
-                    raw::wait_for_thread_etc(
-                        t.id(),
-                        raw::B_RELATIVE_TIMEOUT as u32,
-                        timeout,
-                        &mut status,
-                    )
+                    raw::wait_for_thread_etc(t.id(), raw::B_RELATIVE_TIMEOUT, timeout, &mut status)
                 };
                 match r {
                     0 => break Ok(status as usize),
