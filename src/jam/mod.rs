@@ -451,7 +451,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     l.fragment.display()
                 );
             }
-            let build = BuildDir::find(&t.haiku, t.build_dir.as_deref())?;
+            let build = match BuildDir::find(&t.haiku, t.build_dir.as_deref()) {
+                Ok(b) => b,
+                Err(e) => {
+                    let e = format!("{e:#}");
+                    println!(
+                        "not installed (no build directory to install into: {})",
+                        e.lines().next().unwrap_or_default()
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
             let path = user_config_path(&build);
             let existing = read_optional(&path)?;
             match user_config::installed(existing.as_deref())? {
