@@ -18,6 +18,7 @@
 //! | `has_qemu` | `qemu-system-x86_64` is on `PATH` |
 //! | `has_jam` | `$DEAD_THREADS_JAM` or `jam` is on `PATH` |
 //! | `has_libcxx` | libc++'s headers (`include/c++/v1/__config`) are where `haiku_cc` looks |
+//! | `link_log` | `DEAD_THREADS_LINK_LOG` names a directory (link lines recorded by `.ci/record-link`) |
 //! | `haiku_base = "..."` | `haiku_top`, and the checkout's `thread_types.h` looks like that base |
 //!
 //! `haiku_base` is a coarse, file-content guess (`legacy-limited`,
@@ -35,13 +36,14 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
-const CFGS: [&str; 6] = [
+const CFGS: [&str; 7] = [
     "haiku_top",
     "has_spin",
     "has_clang",
     "has_qemu",
     "has_jam",
     "has_libcxx",
+    "link_log",
 ];
 
 /// The values of `haiku_base`: the base names of kernel-patch/series.toml.
@@ -62,6 +64,7 @@ fn main() {
         "DEAD_THREADS_CLANG",
         "DEAD_THREADS_JAM",
         "DEAD_THREADS_LIBCXX_INCLUDE",
+        "DEAD_THREADS_LINK_LOG",
     ] {
         println!("cargo::rerun-if-env-changed={var}");
     }
@@ -86,6 +89,9 @@ fn main() {
                 Path::new(&top).display()
             );
         }
+    }
+    if env::var_os("DEAD_THREADS_LINK_LOG").is_some_and(|d| Path::new(&d).is_dir()) {
+        println!("cargo::rustc-cfg=link_log");
     }
     let clang = tool(Some("DEAD_THREADS_CLANG"), "clang");
     if libcxx_headers(clang.as_deref()).is_some() {
