@@ -164,10 +164,18 @@ fn parses_link_lines_and_package_definitions() {
     assert_eq!(crt_objects(&args), ["crti.o"]);
     assert_eq!(file_name("<revisioned>libroot.so"), "libroot.so");
     assert_eq!(file_name("libdebugger.so@primary"), "libdebugger.so");
-    let rule = "rule HaikuImageGetSystemLibs\n{\n\treturn libbe.so ;\n}\nrule Other\n{\n\tlibx.so\n}\n";
+    let rule =
+        "rule HaikuImageGetSystemLibs\n{\n\treturn libbe.so ;\n}\nrule Other\n{\n\tlibx.so\n}\n";
     assert_eq!(
         rule_words(rule, "HaikuImageGetSystemLibs"),
-        ["rule", "HaikuImageGetSystemLibs", "{", "return", "libbe.so", ";"]
+        [
+            "rule",
+            "HaikuImageGetSystemLibs",
+            "{",
+            "return",
+            "libbe.so",
+            ";"
+        ]
     );
 }
 
