@@ -256,11 +256,30 @@ fn run_spec(
     Ok(())
 }
 
+/// Sets the cfgs haiku-sys's own tests use to report themselves ignored,
+/// with the reason, when this machine lacks what they need:
+///
+/// | cfg | set when |
+/// |---|---|
+/// | `haiku_top` | `HAIKU_TOP` is set and holds `headers/os/kernel/OS.h` |
+/// | `has_libclang` | bindgen can load libclang (`LIBCLANG_PATH` or the system's) |
+fn test_cfgs() {
+    println!("cargo:rustc-check-cfg=cfg(haiku_top)");
+    println!("cargo:rustc-check-cfg=cfg(has_libclang)");
+    if env_path("HAIKU_TOP").is_some_and(|top| top.join("headers/os/kernel/OS.h").is_file()) {
+        println!("cargo:rustc-cfg=haiku_top");
+    }
+    if libclang_available().is_ok() {
+        println!("cargo:rustc-cfg=has_libclang");
+    }
+}
+
 fn main() -> ExitCode {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=LIBCLANG_PATH");
+    test_cfgs();
 
     let source = match detect_source() {
         Ok(s) => s,

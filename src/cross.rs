@@ -30,7 +30,8 @@ pub const TARGET: &str = "x86_64-unknown-haiku";
 
 /// The integration tests that run in the guest, by cargo target name: the
 /// conformance suite and the tests that need Haiku (the test module's device
-/// tests, detached threads with and without the module). The other
+/// tests, detached threads with and without the module, joins that keep
+/// every status under signals and timeouts). The other
 /// `tests/haiku_*` files are host self-tests (models, compile checks,
 /// benchmarks, patch series) and stay out, as do the CLI, jam, QEMU and
 /// patch tests.
@@ -39,6 +40,7 @@ pub const GUEST_TESTS: &[&str] = &[
     "haiku_device",
     "haiku_detached",
     "haiku_detached_module",
+    "haiku_lossless",
 ];
 
 /// The [`GUEST_TESTS`] present in `REPO/tests` (as `NAME.rs`), in that
@@ -142,13 +144,12 @@ pub fn gcc_syslibs_packages(build: &BuildDir) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// `package extract` of `pkg` into the sysroot's `boot/system`.
+/// `package extract` of `pkg` into the sysroot's `boot/system` (which
+/// [`mkdir_sysroot_command`] creates: the package tool does not).
 pub fn extract_command(build: &BuildDir, pkg: &Path) -> CommandSpec {
     let tool = package_tool(build).display().to_string();
     let dest = build.sysroot().join("boot/system").display().to_string();
-    let lib_dir = build
-        .path
-        .join(format!("objects/{}/lib", std::env::consts::OS));
+    let lib_dir = build.path.join(format!("objects/{}/lib", host_platform()));
     CommandSpec::new(
         &tool,
         &["extract", "-C", &dest, &pkg.display().to_string()],
@@ -236,17 +237,62 @@ pub fn packages_dir(build: &BuildDir) -> PathBuf {
         .join(format!("objects/haiku/{ARCH}/packaging/packages"))
 }
 
+/// `mkdir -p` of the sysroot's `boot/system`: Haiku's
+/// `build_cross_tools_gcc4` deletes the sysroot after building gcc (unless
+/// configure got `--sysroot`), and `package extract -C DIR` exits when it
+/// cannot open DIR (Haiku's own extract actions create it first,
+/// build/jam/FileRules).
+pub fn mkdir_sysroot_command(build: &BuildDir) -> CommandSpec {
+    let dest = build.sysroot().join("boot/system").display().to_string();
+    CommandSpec::new("mkdir", &["-p", &dest], &build.path)
+}
+
+/// Haiku's name for the build host's platform, as configure sets
+/// `HOST_PLATFORM` (the `objects/<platform>` directory of host tools).
+pub fn host_platform() -> &'static str {
+    host_platform_of(std::env::consts::OS)
+}
+
+/// [`host_platform`] for Rust's OS name `os`.
+pub fn host_platform_of(os: &'static str) -> &'static str {
+    match os {
+        "macos" => "darwin",
+        "haiku" => "haiku_host",
+        // linux, freebsd, openbsd, netbsd: the same word.
+        other => other,
+    }
+}
+
+/// Haiku's name for the build host's CPU architecture, as BuildSetup sets
+/// `HOST_ARCH` (jam's `OSPLAT` in lower case, 64-bit ARM and RISC-V
+/// renamed): the `objects/<platform>/<arch>` directory of host tools.
+pub fn host_arch() -> &'static str {
+    host_arch_of(std::env::consts::ARCH)
+}
+
+/// [`host_arch`] for Rust's architecture name `arch`.
+pub fn host_arch_of(arch: &'static str) -> &'static str {
+    match arch {
+        "aarch64" => "arm64",
+        "powerpc" | "powerpc64" => "ppc",
+        "sparc64" => "sparc",
+        // x86_64, x86, arm, riscv64, m68k: the same word.
+        other => other,
+    }
+}
+
 /// The host `package` tool jam builds (`<build>package`).
 pub fn package_tool(build: &BuildDir) -> PathBuf {
     build.path.join(format!(
         "objects/{}/{}/release/tools/package/package",
-        std::env::consts::OS,
-        std::env::consts::ARCH
+        host_platform(),
+        host_arch()
     ))
 }
 
 /// Commands that put Haiku's libraries into the cross sysroot: jam builds
-/// the packages and the host `package` tool, which extracts them. jam runs
+/// the packages and the host `package` tool, `mkdir -p` creates the
+/// sysroot, the package tool extracts the packages into it. jam runs
 /// under the test image's build profile ([`fragment::PROFILE`], installed
 /// by step 2): haiku.hpkg's package info depends on the build type
 /// (`HAIKU_MINIMUM_BUILD` vs `HAIKU_REGULAR_BUILD`), and jam would not
@@ -268,10 +314,101 @@ pub fn sysroot_steps(build: &BuildDir, jobs: usize) -> Vec<CommandSpec> {
         ],
         &build.path,
     )];
+    steps.push(mkdir_sysroot_command(build));
     for pkg in ["haiku.hpkg", "haiku_devel.hpkg"] {
         steps.push(extract_command(build, &packages_dir(build).join(pkg)));
     }
     steps
+}
+
+/// The libclang that bindgen would load, in the places clang-sys (bindgen's
+/// loader) searches: `$LIBCLANG_PATH` (a file, or a directory) when set,
+/// else `llvm-config --libdir` and the usual system directories. haiku-sys's
+/// build script runs bindgen on Haiku's headers whenever it builds for the
+/// Haiku target, so the cross build needs it.
+pub fn find_libclang() -> Option<PathBuf> {
+    let var = std::env::var_os("LIBCLANG_PATH")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let mut dirs = Vec::new();
+    if var.is_none() {
+        if let Ok(o) = std::process::Command::new("llvm-config")
+            .arg("--libdir")
+            .output()
+        {
+            let d = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            if o.status.success() && !d.is_empty() {
+                dirs.push(PathBuf::from(d));
+            }
+        }
+        for base in ["/usr/lib", "/usr/lib64", "/usr/local/lib"] {
+            dirs.push(PathBuf::from(base));
+            // Debian's /usr/lib/llvm-N/lib and multiarch /usr/lib/<triple>.
+            if let Ok(rd) = std::fs::read_dir(base) {
+                let mut more: Vec<PathBuf> = rd
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        let n = p.file_name().unwrap_or_default().to_string_lossy();
+                        n.starts_with("llvm") || n.ends_with("-linux-gnu")
+                    })
+                    .map(|p| {
+                        if p.join("lib").is_dir() {
+                            p.join("lib")
+                        } else {
+                            p
+                        }
+                    })
+                    .collect();
+                more.sort();
+                more.reverse();
+                dirs.extend(more);
+            }
+        }
+    }
+    find_libclang_in(var.as_deref(), &dirs)
+}
+
+/// [`find_libclang`] with `LIBCLANG_PATH` = `libclang_path` and the search
+/// directories `dirs` (used only when `libclang_path` is `None`).
+pub fn find_libclang_in(libclang_path: Option<&Path>, dirs: &[PathBuf]) -> Option<PathBuf> {
+    fn is_libclang(name: &str) -> bool {
+        // libclang.so, libclang.so.1, libclang-14.so.1; not libclang-cpp
+        // (LLVM's C++ API library).
+        let stem = name
+            .strip_prefix("libclang")
+            .filter(|rest| rest.starts_with('.') || rest.starts_with('-'))
+            .filter(|rest| !rest.starts_with("-cpp"));
+        stem.is_some_and(|rest| rest.contains(".so") || rest.ends_with(".dylib"))
+    }
+    fn in_dir(dir: &Path) -> Option<PathBuf> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && is_libclang(&p.file_name().unwrap().to_string_lossy()))
+            .collect();
+        found.sort();
+        found.pop()
+    }
+    match libclang_path {
+        Some(p) if p.is_file() => Some(p.to_path_buf()),
+        Some(p) => in_dir(p),
+        None => dirs.iter().find_map(|d| in_dir(d)),
+    }
+}
+
+/// The prerequisite "libclang", with the fix when it is missing.
+pub fn libclang_prerequisite(found: Option<PathBuf>) -> Prerequisite {
+    match found {
+        Some(p) => Prerequisite::ok("libclang (bindgen)", p.display().to_string()),
+        None => Prerequisite::missing(
+            "libclang (bindgen)",
+            "haiku-sys's build script runs bindgen on Haiku's headers for the Haiku target and \
+             needs libclang: apt-get install libclang-dev (Debian/Ubuntu; any LLVM >= 11), or \
+             set LIBCLANG_PATH to the directory holding libclang.so",
+        ),
+    }
 }
 
 fn nightly_sysroot() -> Option<PathBuf> {
@@ -337,6 +474,7 @@ pub fn check_prerequisites(
         Err(e) => out.push(Prerequisite::missing("configured build directory", e)),
     }
     out.push(haiku_jam());
+    out.push(libclang_prerequisite(find_libclang()));
     match nightly_sysroot() {
         Some(sysroot) => {
             out.push(Prerequisite::ok("nightly Rust", sysroot.display().to_string()));
@@ -430,6 +568,36 @@ fn with_cross_env(mut c: CommandSpec, haiku_top: &Path, build: &BuildDir) -> Com
     c
 }
 
+/// The cargo package and target options that select the guest test targets
+/// `tests` (what [`test_build_command`] builds).
+pub fn test_selection(tests: &[String]) -> Vec<String> {
+    let mut args = vec!["-p".to_string(), "dead-threads".to_string()];
+    for t in tests {
+        args.push("--test".into());
+        args.push(t.clone());
+    }
+    args
+}
+
+/// The cargo package and target options that select the guest runner (what
+/// [`runner_build_command`] builds).
+pub fn runner_selection() -> Vec<String> {
+    ["-p", RUNNER_PACKAGE, "--bin", RUNNER_PACKAGE]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// `dead-threads cross-targets` (hidden): prints what `verify` cross-builds
+/// for the Haiku target in `repo`, one cargo invocation's package and
+/// target options per line, so that CI type-checks exactly that
+/// (`cargo +nightly check -Zbuild-std --target x86_64-unknown-haiku ...`).
+pub fn print_cross_targets(repo: &Path) -> Result<()> {
+    println!("{}", test_selection(&guest_test_targets(repo)?).join(" "));
+    println!("{}", runner_selection().join(" "));
+    Ok(())
+}
+
 /// The cargo command that builds the guest test targets `tests` (JSON
 /// messages on stdout).
 pub fn test_build_command(
@@ -446,16 +614,11 @@ pub fn test_build_command(
         "--target",
         TARGET,
         "--message-format=json-render-diagnostics",
-        "-p",
-        "dead-threads",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for t in tests {
-        args.push("--test".into());
-        args.push(t.clone());
-    }
+    args.extend(test_selection(tests));
     let c = CommandSpec {
         program: "cargo".into(),
         args,
@@ -467,23 +630,25 @@ pub fn test_build_command(
 
 /// The cargo command that builds the guest runner.
 pub fn runner_build_command(repo: &Path, haiku_top: &Path, build: &BuildDir) -> CommandSpec {
-    let c = CommandSpec::new(
-        "cargo",
-        &[
-            "+nightly",
-            "build",
-            "--release",
-            "-Zbuild-std",
-            "--target",
-            TARGET,
-            "--message-format=json-render-diagnostics",
-            "-p",
-            RUNNER_PACKAGE,
-            "--bin",
-            RUNNER_PACKAGE,
-        ],
-        repo,
-    );
+    let mut args: Vec<String> = [
+        "+nightly",
+        "build",
+        "--release",
+        "-Zbuild-std",
+        "--target",
+        TARGET,
+        "--message-format=json-render-diagnostics",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(runner_selection());
+    let c = CommandSpec {
+        program: "cargo".into(),
+        args,
+        env: vec![],
+        cwd: repo.to_path_buf(),
+    };
     with_cross_env(c, haiku_top, build)
 }
 
@@ -778,6 +943,84 @@ mod tests {
                 "haiku.hpkg".into()
             ]
         );
+    }
+
+    #[test]
+    fn finds_libclang_where_clang_sys_looks() {
+        let t = tempfile::tempdir().unwrap();
+        let empty = t.path().join("empty");
+        let llvm = t.path().join("llvm-14/lib");
+        std::fs::create_dir_all(&empty).unwrap();
+        std::fs::create_dir_all(&llvm).unwrap();
+        std::fs::write(llvm.join("libclang-cpp.so.14"), "").unwrap();
+        std::fs::write(llvm.join("libclangBasic.a"), "").unwrap();
+        // Neither is libclang itself.
+        assert_eq!(find_libclang_in(None, &[empty.clone(), llvm.clone()]), None);
+        std::fs::write(llvm.join("libclang.so.1"), "").unwrap();
+        assert_eq!(
+            find_libclang_in(None, &[empty.clone(), llvm.clone()]),
+            Some(llvm.join("libclang.so.1"))
+        );
+        // LIBCLANG_PATH wins, and only it is searched.
+        assert_eq!(
+            find_libclang_in(Some(&empty), std::slice::from_ref(&llvm)),
+            None
+        );
+        assert_eq!(
+            find_libclang_in(Some(&llvm.join("libclang.so.1")), &[]),
+            Some(llvm.join("libclang.so.1"))
+        );
+        let missing = libclang_prerequisite(None);
+        let how = missing.found.unwrap_err();
+        assert!(how.contains("apt-get install libclang-dev"), "{how}");
+        assert!(how.contains("LIBCLANG_PATH"), "{how}");
+    }
+
+    #[test]
+    fn host_names_are_haikus() {
+        // configure's HOST_PLATFORM and BuildSetup's HOST_ARCH.
+        assert_eq!(host_platform_of("linux"), "linux");
+        assert_eq!(host_platform_of("macos"), "darwin");
+        assert_eq!(host_platform_of("haiku"), "haiku_host");
+        assert_eq!(host_arch_of("x86_64"), "x86_64");
+        assert_eq!(host_arch_of("aarch64"), "arm64");
+        assert_eq!(host_arch_of("riscv64"), "riscv64");
+        let t = tempfile::tempdir().unwrap();
+        let b = build_dir_in(t.path());
+        let tool = package_tool(&b).display().to_string();
+        assert!(
+            tool.contains(&format!(
+                "/objects/{}/{}/release/",
+                host_platform(),
+                host_arch()
+            )),
+            "{tool}"
+        );
+    }
+
+    /// The package tool does not create the `-C` directory, and the cross
+    /// tools build deleted the sysroot: mkdir -p comes before every extract.
+    #[test]
+    fn the_sysroot_is_created_before_anything_is_extracted_into_it() {
+        let t = tempfile::tempdir().unwrap();
+        let b = build_dir_in(t.path());
+        let steps = sysroot_steps(&b, 2);
+        let dest = b.sysroot().join("boot/system").display().to_string();
+        let mkdir = steps
+            .iter()
+            .position(|c| c.program == "mkdir" && c.args == ["-p".to_string(), dest.clone()])
+            .expect("a mkdir -p of the sysroot");
+        let first_extract = steps
+            .iter()
+            .position(|c| c.args.first().is_some_and(|a| a == "extract"))
+            .expect("extract steps");
+        assert!(mkdir < first_extract);
+        for c in steps
+            .iter()
+            .filter(|c| c.args.first().is_some_and(|a| a == "extract"))
+        {
+            assert_eq!(c.args[1..3], ["-C".to_string(), dest.clone()]);
+        }
     }
 
     #[test]

@@ -49,6 +49,13 @@ enum Command {
     Verify(dead_threads::verify::Args),
     /// Benchmark death-entry lookup: upstream's list against the modern series' index.
     Bench(dead_threads::bench::Args),
+    /// What `verify` cross-builds for Haiku, as cargo options (for CI).
+    #[command(hide = true)]
+    CrossTargets {
+        /// The dead-threads repository.
+        #[arg(long, value_name = "DIR", default_value = dead_threads::jam::THIS_REPO)]
+        repo: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,6 +82,9 @@ fn main() -> ExitCode {
         Command::Ktap(args) => dead_threads::ktap::run(args),
         Command::Verify(args) => dead_threads::verify::run(args),
         Command::Bench(args) => dead_threads::bench::run(args),
+        Command::CrossTargets { repo } => {
+            dead_threads::cross::print_cross_targets(&repo).map(|()| ExitCode::SUCCESS)
+        }
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

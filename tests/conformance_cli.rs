@@ -18,11 +18,11 @@ fn json_lines(out: &Output) -> Vec<serde_json::Value> {
 }
 
 #[test]
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "haiku")),
+    ignore = "the suite runs on Linux and Haiku only"
+)]
 fn passes_on_this_os_with_json_objects_per_scenario() {
-    if !cfg!(any(target_os = "linux", target_os = "haiku")) {
-        eprintln!("skipped: the suite runs on Linux and Haiku only");
-        return;
-    }
     let out = run(&[
         "--threads",
         "1,33",
@@ -141,11 +141,8 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+#[cfg_attr(target_os = "haiku", ignore = "on Haiku the native API runs")]
 fn native_only_elsewhere_than_haiku_is_exit_2_and_explicit() {
-    if cfg!(target_os = "haiku") {
-        eprintln!("skipped: on Haiku the native API runs");
-        return;
-    }
     let out = run(&["--api", "native", "--threads", "1"]);
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -156,11 +153,11 @@ fn native_only_elsewhere_than_haiku_is_exit_2_and_explicit() {
 /// `--spawn-limit`: refused spawns give the HOST LIMIT verdict and exit 3,
 /// and never advise patching the kernel.
 #[test]
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "haiku")),
+    ignore = "the suite runs on Linux and Haiku only"
+)]
 fn refused_spawns_exit_3_and_do_not_blame_the_kernel() {
-    if !cfg!(any(target_os = "linux", target_os = "haiku")) {
-        eprintln!("skipped: the suite runs on Linux and Haiku only");
-        return;
-    }
     let out = run(&[
         "--threads",
         "57",

@@ -1,6 +1,6 @@
 //! Detached threads leave no death entry; joinable ones stay joinable
-//! (`kernel-patch/modern`). Haiku only: on other systems every test prints
-//! `SKIPPED ...: needs Haiku` and passes without checking anything.
+//! (`kernel-patch/modern`). Haiku only: on other systems every test is
+//! reported ignored ("needs Haiku").
 //!
 //! The scenarios and their rendering are in `haiku_detached_common`; here
 //! they run with real threads: `std::thread`, pthreads through `libc`,
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use detached::{DetachKernel, WaiterThenDetach};
 use haiku_sys::thread::{self, ThreadState};
-use haiku_sys::{require_haiku, thread_id, Status};
+use haiku_sys::{thread_id, Status};
 
 /// How long threads may take to leave the thread table.
 const GONE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -276,20 +276,16 @@ impl DetachKernel for Haiku {
 
 /// Rust's `std::thread::spawn` with the `JoinHandle` dropped, x 10000.
 #[test]
+#[cfg_attr(not(target_os = "haiku"), ignore = "needs Haiku")]
 fn dropped_join_handles_leave_no_entries() {
-    if !require_haiku("dropped_join_handles_leave_no_entries") {
-        return;
-    }
     let text = detached::dropped_handles(&mut Haiku);
     common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached__dropped_join_handles", text));
 }
 
 #[test]
+#[cfg_attr(not(target_os = "haiku"), ignore = "needs Haiku")]
 fn pthread_detach_after_death_removes_the_entry() {
-    if !require_haiku("pthread_detach_after_death_removes_the_entry") {
-        return;
-    }
     let text = detached::pthread_detach(&mut Haiku);
     common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached__pthread_detach", text));
@@ -298,20 +294,16 @@ fn pthread_detach_after_death_removes_the_entry() {
 /// A thread that is already being waited for when it is detached still
 /// hands its exit status to that waiter; afterwards nobody can join it.
 #[test]
+#[cfg_attr(not(target_os = "haiku"), ignore = "needs Haiku")]
 fn a_waiter_already_waiting_gets_the_status_of_a_detached_thread() {
-    if !require_haiku("a_waiter_already_waiting_gets_the_status_of_a_detached_thread") {
-        return;
-    }
     let text = detached::waiter_then_detach(&mut Haiku);
     common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached__waiter_then_detach", text));
 }
 
 #[test]
+#[cfg_attr(not(target_os = "haiku"), ignore = "needs Haiku")]
 fn joinable_threads_stay_fully_joinable() {
-    if !require_haiku("joinable_threads_stay_fully_joinable") {
-        return;
-    }
     let text = detached::joinable(&mut Haiku);
     common::snapshots::settings()
         .bind(|| insta::assert_snapshot!("haiku_detached__joinable", text));

@@ -1,7 +1,9 @@
 //! T1 checks of the modern series (`kernel-patch/modern/`) against a real
 //! upstream-current Haiku checkout named by `HAIKU_TOP` (never modified: a
-//! copy is patched). Without `HAIKU_TOP`, or with a checkout of another base,
-//! the tests print why they are skipped and pass.
+//! copy is patched; patches of the series the checkout already carries are
+//! reverted in the copy first). Without `HAIKU_TOP`, clang or libc++'s
+//! headers, or with a checkout of another base (build.rs's `haiku_base`),
+//! the tests are reported ignored, with the reason.
 //!
 //! What is checked: the series applies in order and reverts to the exact
 //! original files; every touched kernel and libroot file compiles for
@@ -32,22 +34,6 @@ const COPIED: [&str; 4] = [
     "src/system/libroot",
 ];
 
-/// The checkout, if `HAIKU_TOP` names an upstream-current one.
-fn upstream_current(test: &str) -> Option<PathBuf> {
-    let top = haiku_top(test)?;
-    let types = std::fs::read_to_string(top.join("headers/private/kernel/thread_types.h"))
-        .unwrap_or_else(|e| panic!("HAIKU_TOP={}: no thread_types.h: {e}", top.display()));
-    if !types.contains("ThreadDeathEntryList") || types.contains("dead_threads_index") {
-        eprintln!(
-            "SKIPPED {test}: {} is not an unpatched upstream-current tree \
-             (the modern series applies to trees with ThreadDeathEntryList)",
-            top.display()
-        );
-        return None;
-    }
-    Some(top)
-}
-
 fn series() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(SERIES_DIR)
         .expect("kernel-patch/modern")
@@ -69,7 +55,10 @@ fn touched(patch: &Path) -> Vec<String> {
         .collect()
 }
 
-/// A scratch copy of the parts of `top` the checks need.
+/// A scratch copy of the parts of `top` the checks need, without our
+/// series: patches of it that the checkout carries (a prefix of the series,
+/// e.g. after `patch apply` or `git am`) are reverted in the copy, last
+/// first.
 fn scratch_copy(top: &Path) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("dead-threads-modern")
@@ -77,7 +66,52 @@ fn scratch_copy(top: &Path) -> tempfile::TempDir {
         .expect("tempdir");
     let present = COPIED.into_iter().filter(|part| top.join(part).is_dir());
     copy_parts(top, dir.path(), present);
+    let patches = series();
+    let carried = (0..=patches.len())
+        .rev()
+        // The last carried patch is the last one that reverts cleanly; the
+        // ones before it must then revert too (checked below).
+        .find(|&k| k == 0 || git_apply_check(dir.path(), &patches[k - 1], true))
+        .unwrap_or(0);
+    for p in patches[..carried].iter().rev() {
+        git_apply(dir.path(), p, true).unwrap_or_else(|e| {
+            panic!(
+                "HAIKU_TOP={} carries {carried} patches of the series, but {} does not revert: {e}",
+                top.display(),
+                p.display()
+            )
+        });
+    }
+    if carried > 0 {
+        eprintln!(
+            "HAIKU_TOP={} carries the first {carried} patches of the series: reverted in the copy",
+            top.display()
+        );
+    }
+    let types = std::fs::read_to_string(dir.path().join("headers/private/kernel/thread_types.h"))
+        .expect("thread_types.h in the copy");
+    assert!(
+        types.contains("ThreadDeathEntryList") && !types.contains("dead_threads_index"),
+        "build.rs guessed an upstream-current tree at HAIKU_TOP={}, but its copy without \
+         our series has no ThreadDeathEntryList: fix guess_base() in build.rs",
+        top.display()
+    );
     dir
+}
+
+/// `git apply --check` (reversed if `reverse`) of `patch` in `tree`.
+fn git_apply_check(tree: &Path, patch: &Path, reverse: bool) -> bool {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(tree)
+        .args(["apply", "--check", "-p1", "--whitespace=nowarn"]);
+    if reverse {
+        cmd.arg("-R");
+    }
+    cmd.arg(patch)
+        .output()
+        .expect("run git apply")
+        .status
+        .success()
 }
 
 fn git_apply(tree: &Path, patch: &Path, reverse: bool) -> Result<(), String> {
@@ -132,13 +166,23 @@ static_assert(std::is_same<decltype(&thread_detach),
 "#;
 
 #[test]
+#[cfg_attr(
+    not(all(haiku_base = "upstream-current", has_clang, has_libcxx)),
+    ignore = "needs HAIKU_TOP at an upstream-current tree, clang and libc++ headers"
+)]
 fn series_applies_compiles_and_reverts() {
-    let Some(top) = upstream_current("series_applies_compiles_and_reverts") else {
-        return;
-    };
+    let top = haiku_top();
     let scratch = scratch_copy(&top);
     let tree = scratch.path();
     let patches = series();
+    let mut originals = std::collections::BTreeMap::new();
+    for p in &patches {
+        for f in touched(p) {
+            originals
+                .entry(f.clone())
+                .or_insert_with(|| std::fs::read(tree.join(&f)).ok());
+        }
+    }
 
     let mut files: Vec<String> = Vec::new();
     for p in &patches {
@@ -192,10 +236,10 @@ fn series_applies_compiles_and_reverts() {
         git_apply(tree, p, true).unwrap_or_else(|e| panic!("{} does not revert: {e}", p.display()));
     }
     for f in &files {
-        let original = std::fs::read(top.join(f)).expect("original file");
-        let reverted = std::fs::read(tree.join(f)).expect("reverted file");
+        let original = originals[f].as_ref();
+        let reverted = std::fs::read(tree.join(f)).ok();
         assert!(
-            original == reverted,
+            original == reverted.as_ref(),
             "{f} differs from the original after reverting"
         );
     }
@@ -207,14 +251,11 @@ fn series_applies_compiles_and_reverts() {
 /// a later patch touches).
 #[test]
 #[cfg_attr(
-    not(haiku_top),
-    ignore = "needs HAIKU_TOP (an upstream-current Haiku checkout)"
+    not(all(haiku_base = "upstream-current", has_clang, has_libcxx)),
+    ignore = "needs HAIKU_TOP at an upstream-current tree, clang and libc++ headers"
 )]
-#[cfg_attr(not(has_clang), ignore = "needs clang for the Haiku target")]
 fn every_prefix_of_the_series_compiles() {
-    let Some(top) = upstream_current("every_prefix_of_the_series_compiles") else {
-        return;
-    };
+    let top = haiku_top();
     let scratch = scratch_copy(&top);
     let tree = scratch.path();
     let patches = series();
@@ -249,10 +290,12 @@ fn every_prefix_of_the_series_compiles() {
 /// The compile check is not vacuous: libroot's patch alone uses what only the
 /// kernel patches declare, and must fail to compile.
 #[test]
+#[cfg_attr(
+    not(all(haiku_base = "upstream-current", has_clang, has_libcxx)),
+    ignore = "needs HAIKU_TOP at an upstream-current tree, clang and libc++ headers"
+)]
 fn libroot_patch_alone_does_not_compile() {
-    let Some(top) = upstream_current("libroot_patch_alone_does_not_compile") else {
-        return;
-    };
+    let top = haiku_top();
     let scratch = scratch_copy(&top);
     let tree = scratch.path();
     let libroot = series()

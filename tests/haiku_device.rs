@@ -3,7 +3,7 @@
 //! wait_for_thread() returns every exit value.
 //!
 //! Built for Haiku (the guest image runs it as root with the module
-//! installed); on other systems every test prints that it was skipped. The
+//! installed); on other systems every test is reported ignored. The
 //! snapshots in tests/snapshots/haiku_device__*.snap hold the outcome of a
 //! fixed kernel; tests/haiku_device_model.rs shows on Linux that a 32-entry
 //! legacy kernel fails them with a diff that names the cause, and that a
@@ -73,9 +73,7 @@ impl ThreadBackend for HaikuThreads<'_> {
 }
 
 fn native(test: &str, threads: u32) {
-    let Some((device, _guard)) = device(test) else {
-        return;
-    };
+    let (device, _guard) = device();
     let mut backend = HaikuThreads {
         device: &device,
         threads: HashMap::new(),
@@ -124,9 +122,7 @@ fn native_10000() {
 }
 
 fn scenario(test: &str, order: JoinOrder) {
-    let Some((device, _guard)) = device(test) else {
-        return;
-    };
+    let (device, _guard) = device();
     let report = device
         .run_kernel_scenario(SCENARIO_THREADS, order, None)
         .unwrap_or_else(|s| panic!("{test}: the kernel scenario failed: {s}"));
@@ -186,9 +182,7 @@ fn kernel_scenario_shuffled() {
     ignore = "needs Haiku with the dead_threads module"
 )]
 fn kernel_limit() {
-    let Some((device, _guard)) = device("kernel_limit") else {
-        return;
-    };
+    let (device, _guard) = device();
     let info = device.info().expect("DEAD_THREADS_GET_INFO");
     eprintln!("kernel_limit: {info:?}");
     snapshots::settings().bind(|| {
@@ -202,9 +196,7 @@ fn kernel_limit() {
     ignore = "needs Haiku with the dead_threads module"
 )]
 fn device_rejects_bad_requests() {
-    let Some((device, _guard)) = device("device_rejects_bad_requests") else {
-        return;
-    };
+    let (device, _guard) = device();
     let info = device.info().expect("DEAD_THREADS_GET_INFO");
     // team ids are positive; -5 is never one
     assert_eq!(device.dead_list(-5, 0).unwrap_err(), Status::BAD_TEAM_ID);
@@ -244,9 +236,7 @@ fn device_rejects_bad_requests() {
     ignore = "needs Haiku with the dead_threads module"
 )]
 fn concurrent_callers() {
-    let Some((device, _guard)) = device("concurrent_callers") else {
-        return;
-    };
+    let (device, _guard) = device();
     // Two scenarios and a reader at once: the module runs one scenario at a
     // time and answers B_BUSY to the other caller meanwhile; a scenario
     // that ran must see exactly its own threads' entries.
@@ -285,9 +275,7 @@ fn concurrent_callers() {
     ignore = "needs Haiku with the dead_threads module"
 )]
 fn kernel_join_race() {
-    let Some((device, _guard)) = device("kernel_join_race") else {
-        return;
-    };
+    let (device, _guard) = device();
     let report = device
         .run_join_race(RACE_THREADS, None, None)
         .unwrap_or_else(|s| panic!("kernel_join_race: the race scenario failed: {s}"));
@@ -308,9 +296,7 @@ fn kernel_join_race() {
     ignore = "needs Haiku with the dead_threads module"
 )]
 fn descriptor_of_root_does_not_work_for_another_user() {
-    let Some((device, _guard)) = device("descriptor_of_root_does_not_work_for_another_user") else {
-        return;
-    };
+    let (device, _guard) = device();
     device.info().expect("root may use the device");
     // A child inherits the open descriptor, drops its effective user id,
     // and must be refused on the next ioctl (the module checks geteuid()

@@ -79,6 +79,21 @@ fn stage_file_list() {
     insta::assert_snapshot!(files.join("\n"));
 }
 
+/// launch_daemon starts the job with no PATH: the script sets one before
+/// it runs anything by name (`sleep`).
+#[test]
+fn run_tests_script_sets_path_before_running_commands() {
+    let text = fragment::run_tests_script(dead_threads::ktap::SERIAL_PREFIX, 3720).unwrap();
+    let export = text
+        .find("\nexport PATH\n")
+        .expect("run-tests.sh exports PATH");
+    let set = text
+        .find("\nPATH=/boot/system/non-packaged/bin:/bin:")
+        .unwrap();
+    let sleep = text.find("( sleep ").expect("run-tests.sh runs sleep");
+    assert!(set < export && export < sleep, "{text}");
+}
+
 #[test]
 fn run_tests_script() {
     insta::assert_snapshot!(
@@ -111,15 +126,11 @@ fn command_lines() {
     let text = lines
         .join("\n")
         .replace(
-            &format!(
-                "objects/{}/{}/",
-                std::env::consts::OS,
-                std::env::consts::ARCH
-            ),
+            &format!("objects/{}/{}/", cross::host_platform(), cross::host_arch()),
             "objects/HOST/ARCH/",
         )
         .replace(
-            &format!("objects/{}/lib", std::env::consts::OS),
+            &format!("objects/{}/lib", cross::host_platform()),
             "objects/HOST/lib",
         );
     insta::assert_snapshot!(text);

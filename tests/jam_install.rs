@@ -11,7 +11,9 @@ use common::jam_tree::{write_build_dir, JamTree};
 use dead_threads::jam::build_dir::BuildDir;
 use dead_threads::jam::fragment::{Layout, OWNER_MARKER};
 use dead_threads::jam::user_config::{Change, MARKER};
-use dead_threads::jam::{self, apply_install, plan_install, plan_uninstall};
+use dead_threads::jam::{
+    self, apply_install, apply_uninstall, describe_install, plan_install, plan_uninstall,
+};
 use std::path::Path;
 
 fn read(p: &Path) -> Option<Vec<u8>> {
@@ -96,10 +98,11 @@ fn a_created_file_with_user_content_is_kept_on_uninstall() {
 }
 
 #[test]
-fn another_build_dir_replaces_the_line_in_place() {
+fn each_build_dir_has_its_own_line_and_the_checkout_none() {
     let t = JamTree::new();
     std::fs::write(t.ubc(), "A = 1 ;\n").unwrap();
     t.install();
+    let first = std::fs::read_to_string(t.ubc()).unwrap();
     let other = t.haiku.join("generated");
     write_build_dir(&other);
     let layout = Layout {
@@ -107,16 +110,55 @@ fn another_build_dir_replaces_the_line_in_place() {
         build: BuildDir::open(&other).unwrap(),
     };
     let plan = plan_install(&t.haiku, &layout).unwrap();
-    assert_eq!(plan.change, Change::Replaced);
+    assert_eq!(plan.change, Change::Created);
+    assert_eq!(plan.user_config, other.join("UserBuildConfig"));
     apply_install(&plan).unwrap();
-    let text = std::fs::read_to_string(t.ubc()).unwrap();
-    assert_eq!(text.lines().count(), 2);
+    let text = std::fs::read_to_string(other.join("UserBuildConfig")).unwrap();
+    assert_eq!(text.lines().count(), 1);
     assert!(text.contains(&format!(
         "{}/dead_threads/UserBuildConfig.jam",
         other.display()
     )));
+    // The first build directory's file is untouched, the checkout has none.
+    assert_eq!(std::fs::read_to_string(t.ubc()).unwrap(), first);
+    assert!(!t.old_ubc().exists());
+    apply_uninstall(&plan_uninstall(&t.haiku, Some(&layout.build)).unwrap()).unwrap();
+    assert!(!other.join("UserBuildConfig").exists());
+    assert_eq!(std::fs::read_to_string(t.ubc()).unwrap(), first);
     t.uninstall();
     assert_eq!(std::fs::read_to_string(t.ubc()).unwrap(), "A = 1 ;\n");
+}
+
+/// An earlier version put the line into build/jam/UserBuildConfig: install
+/// moves it to the build directory, uninstall removes it wherever it is.
+#[test]
+fn an_earlier_versions_line_in_build_jam_is_removed() {
+    let t = JamTree::new();
+    let old_line = format!(
+        "include \"{}/dead_threads/UserBuildConfig.jam\" ; # dead-threads: added by \
+         'dead-threads jam install'; remove with 'dead-threads jam uninstall'\n",
+        t.build.display()
+    );
+    assert!(dead_threads::jam::user_config::parse(old_line.trim_end()).is_some());
+    let user = "HAIKU_IMAGE_SIZE = 900 ;\n";
+    std::fs::write(t.old_ubc(), format!("{user}{old_line}")).unwrap();
+
+    // uninstall alone (no build directory known) removes it.
+    let plan = plan_uninstall(&t.haiku, None).unwrap();
+    assert!(plan.old_line.is_some());
+    apply_uninstall(&plan).unwrap();
+    assert_eq!(std::fs::read_to_string(t.old_ubc()).unwrap(), user);
+
+    // install removes it too, and puts the line into the build directory.
+    std::fs::write(t.old_ubc(), format!("{user}{old_line}")).unwrap();
+    let plan = plan_install(&t.haiku, &t.layout()).unwrap();
+    assert!(describe_install(&plan).contains("an earlier version's line"));
+    apply_install(&plan).unwrap();
+    assert_eq!(std::fs::read_to_string(t.old_ubc()).unwrap(), user);
+    assert!(std::fs::read_to_string(t.ubc()).unwrap().contains(MARKER));
+    t.uninstall();
+    assert!(!t.ubc().exists());
+    assert_eq!(std::fs::read_to_string(t.old_ubc()).unwrap(), user);
 }
 
 #[test]
@@ -150,7 +192,10 @@ fn two_marked_lines_are_refused_by_uninstall() {
     let text = std::fs::read_to_string(t.ubc()).unwrap();
     let doubled = format!("{text}{text}");
     std::fs::write(t.ubc(), &doubled).unwrap();
-    let err = format!("{:#}", plan_uninstall(&t.haiku).unwrap_err());
+    let err = format!(
+        "{:#}",
+        plan_uninstall(&t.haiku, Some(&t.layout().build)).unwrap_err()
+    );
     assert!(err.contains("more than one"), "{err}");
     assert_eq!(std::fs::read_to_string(t.ubc()).unwrap(), doubled);
 }
@@ -178,18 +223,15 @@ fn uninstall_keeps_a_stage_directory_without_our_marker() {
 #[test]
 fn not_a_checkout_is_refused() {
     let t = JamTree::new();
-    let err = format!("{:#}", plan_uninstall(&t.repo).unwrap_err());
+    let err = format!("{:#}", plan_uninstall(&t.repo, None).unwrap_err());
     assert!(err.contains("is not a Haiku checkout"), "{err}");
     assert!(jam::check_checkout(&t.haiku).is_ok());
 }
 
 #[test]
+#[cfg_attr(not(haiku_top), ignore = "needs HAIKU_TOP (a Haiku checkout)")]
 fn round_trip_over_haikus_own_user_build_config_examples() {
-    let Some(top) =
-        common::checkout::haiku_top("round_trip_over_haikus_own_user_build_config_examples")
-    else {
-        return;
-    };
+    let top = common::checkout::haiku_top();
     // Haiku's UserBuildConfig.sample and .ReadMe as a user's UserBuildConfig
     // (copied into the synthetic tree; HAIKU_TOP is only read).
     for name in ["UserBuildConfig.sample", "UserBuildConfig.ReadMe"] {

@@ -1,5 +1,6 @@
 //! T1 tests of the compile-check engine against a real Haiku checkout
-//! (`HAIKU_TOP`). Skipped, with a message, when `HAIKU_TOP` is unset.
+//! (`HAIKU_TOP`). Reported ignored, with the reason, without `HAIKU_TOP`,
+//! clang or libc++'s headers.
 
 mod common;
 
@@ -7,10 +8,12 @@ use common::checkout::haiku_top;
 use dead_threads::haiku_cc::{self, Arch, CompileOptions, Profile};
 
 #[test]
+#[cfg_attr(
+    not(all(haiku_top, has_clang, has_libcxx)),
+    ignore = "needs HAIKU_TOP (a Haiku checkout), clang and libc++ headers"
+)]
 fn kernel_thread_and_team_compile() {
-    let Some(top) = haiku_top("kernel_thread_and_team_compile") else {
-        return;
-    };
+    let top = haiku_top();
     let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
     for arch in Arch::ALL {
         for tu in ["thread.cpp", "team.cpp"] {
@@ -39,10 +42,12 @@ fn kernel_thread_and_team_compile() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(haiku_top, has_clang, has_libcxx)),
+    ignore = "needs HAIKU_TOP (a Haiku checkout), clang and libc++ headers"
+)]
 fn libroot_pthread_compiles_in_userland_profile() {
-    let Some(top) = haiku_top("libroot_pthread_compiles_in_userland_profile") else {
-        return;
-    };
+    let top = haiku_top();
     let clang = haiku_cc::find_clang().expect("clang for the Haiku target");
     let src = top.join("src/system/libroot/posix/pthread/pthread.cpp");
     for arch in Arch::ALL {
@@ -56,10 +61,12 @@ fn libroot_pthread_compiles_in_userland_profile() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(haiku_top, has_clang, has_libcxx)),
+    ignore = "needs HAIKU_TOP (a Haiku checkout), clang and libc++ headers"
+)]
 fn a_wrong_kernel_source_fails_with_diagnostics() {
-    let Some(top) = haiku_top("a_wrong_kernel_source_fails_with_diagnostics") else {
-        return;
-    };
+    let top = haiku_top();
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("bad.cpp");
     // Uses the real kernel headers, then a field Thread does not have.

@@ -2,7 +2,7 @@
 //! 512-byte boot sector (built here) that writes serial-protocol lines to COM1
 //! and then powers off through ACPI or hangs. This checks our command line,
 //! `-serial stdio` capture, power-off detection and the killing of a real QEMU.
-//! It boots no Haiku. Skipped (with a message) when QEMU is not installed.
+//! It boots no Haiku. Reported ignored when QEMU is not installed.
 
 #[path = "transcripts/fake.rs"]
 mod fake;
@@ -10,18 +10,7 @@ mod fake;
 mod replay;
 
 use dead_threads::qemu::{self, KvmMode, QemuConfig, RunEvent, Verdict};
-use std::path::Path;
 use std::time::Duration;
-
-fn qemu_available() -> bool {
-    if qemu::find_program(Path::new("qemu-system-x86_64")).is_some() {
-        return true;
-    }
-    eprintln!(
-        "SKIPPED: qemu-system-x86_64 is not installed (Debian: apt-get install qemu-system-x86)"
-    );
-    false
-}
 
 /// What the boot sector does after writing its message.
 #[derive(Clone, Copy, PartialEq)]
@@ -138,10 +127,11 @@ dead-threads-ktap: ok 1 real_qemu_serial\n\
 noise dead-threads-ktap: ok 2 real_qemu_poweroff\n";
 
 #[test]
+#[cfg_attr(
+    not(has_qemu),
+    ignore = "needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+)]
 fn real_qemu_pass_and_power_off() {
-    if !qemu_available() {
-        return;
-    }
     let o = boot(PASS, Then::PowerOff, |_| {});
     assert_eq!(
         o.verdict,
@@ -156,10 +146,11 @@ fn real_qemu_pass_and_power_off() {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_qemu),
+    ignore = "needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+)]
 fn real_qemu_no_power_off_is_stopped() {
-    if !qemu_available() {
-        return;
-    }
     let o = boot(PASS, Then::Hang, |_| {});
     assert_eq!(o.verdict, Verdict::NoPowerOff, "{}", o.message);
     assert!(!o.qemu_exited_by_itself);
@@ -174,10 +165,11 @@ fn real_qemu_no_power_off_is_stopped() {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_qemu),
+    ignore = "needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+)]
 fn real_qemu_panic_prompt() {
-    if !qemu_available() {
-        return;
-    }
     let msg = "dead-threads-ktap: KTAP version 1\n\
 dead-threads-ktap: 1..1\n\
 PANIC: synthetic panic from a boot sector\n\
@@ -201,10 +193,11 @@ kdebug> ";
 }
 
 #[test]
+#[cfg_attr(
+    not(has_qemu),
+    ignore = "needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+)]
 fn real_qemu_timeout() {
-    if !qemu_available() {
-        return;
-    }
     let msg = "dead-threads-ktap: KTAP version 1\ndead-threads-ktap: 1..3\n";
     let o = boot(msg, Then::Hang, |c| c.timeout = Duration::from_secs(8));
     assert_eq!(o.verdict, Verdict::Timeout, "{}", o.message);
@@ -216,10 +209,11 @@ fn real_qemu_timeout() {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_qemu),
+    ignore = "needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+)]
 fn real_qemu_power_off_before_plan_complete() {
-    if !qemu_available() {
-        return;
-    }
     let msg =
         "dead-threads-ktap: KTAP version 1\ndead-threads-ktap: 1..3\ndead-threads-ktap: ok 1 a\n";
     let o = boot(msg, Then::PowerOff, |_| {});
@@ -228,10 +222,11 @@ fn real_qemu_power_off_before_plan_complete() {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_qemu),
+    ignore = "needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+)]
 fn real_qemu_kdl_commands_reach_the_serial_input() {
-    if !qemu_available() {
-        return;
-    }
     let msg = "dead-threads-ktap: KTAP version 1\n\
 dead-threads-ktap: 1..1\n\
 PANIC: synthetic panic\n\

@@ -7,6 +7,11 @@
 # jam-integration/image/run-tests.sh.
 dir=/boot/system/non-packaged/data/dead_threads
 
+# launch_daemon starts jobs with no PATH: set Haiku's system one (/bin is
+# /boot/system/bin) for sleep and for anything the runner starts.
+PATH=/boot/system/non-packaged/bin:/bin:/boot/system/apps
+export PATH
+
 # KTAP lines from the shell, for failures of the runner itself: /dev/dprintf
 # writes to the kernel debug output like the runner's debug_printf.
 ktap() {

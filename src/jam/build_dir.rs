@@ -15,7 +15,9 @@ pub struct BuildDir {
     pub path: PathBuf,
     /// `HAIKU_PACKAGING_ARCHS` from `build/BuildConfig`.
     pub packaging_archs: Vec<String>,
-    /// `HAIKU_CC_x86_64` from `build/BuildConfig`, if set.
+    /// The cross gcc named by `HAIKU_CC_x86_64` in `build/BuildConfig`, if
+    /// that names a gcc (its first word; `configure --use-clang` puts
+    /// `clang -target ...` there, which cannot link Rust's executables).
     pub cc: Option<PathBuf>,
 }
 
@@ -72,7 +74,8 @@ impl BuildDir {
         let packaging_archs = jam_assignment(&text, "HAIKU_PACKAGING_ARCHS").unwrap_or_default();
         let cc = jam_assignment(&text, &format!("HAIKU_CC_{ARCH}"))
             .and_then(|v| v.into_iter().next())
-            .map(PathBuf::from);
+            .map(PathBuf::from)
+            .filter(|p| is_gcc(p));
         let path = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         Ok(Self {
             path,
@@ -132,8 +135,8 @@ impl BuildDir {
         self.path.join(format!("cross-tools-{ARCH}"))
     }
 
-    /// The cross gcc: `HAIKU_CC_x86_64` from BuildConfig, else the one in
-    /// the build directory's cross tools.
+    /// The cross gcc: `HAIKU_CC_x86_64` from BuildConfig when it is a gcc,
+    /// else the one in the build directory's cross tools.
     pub fn cross_gcc(&self) -> PathBuf {
         self.cc.clone().unwrap_or_else(|| {
             self.cross_tools()
@@ -142,17 +145,52 @@ impl BuildDir {
         })
     }
 
-    /// The cross gcc's compiled-in sysroot. Haiku's cross-tools build
-    /// deletes it when done; verify's sysroot step fills it with the
-    /// extracted packages (headers and libraries).
+    /// The cross gcc's compiled-in sysroot, as the compiler itself reports
+    /// it (`x86_64-unknown-haiku-gcc -print-sysroot`: right also when
+    /// configure got `--sysroot`); `cross-tools-x86_64/sysroot`, gcc's
+    /// default there, while the compiler cannot be run. Haiku's cross-tools
+    /// build deletes that directory when done (unless configure got
+    /// `--sysroot`); verify's sysroot step creates and fills it with the
+    /// extracted packages (headers and libraries). Runs the compiler on
+    /// every call.
     pub fn sysroot(&self) -> PathBuf {
-        self.cross_tools().join("sysroot")
+        print_sysroot(&self.cross_gcc()).unwrap_or_else(|| self.cross_tools().join("sysroot"))
     }
 
     /// Where our generated files live: `BUILD/dead_threads`.
     pub fn stage(&self) -> PathBuf {
         self.path.join("dead_threads")
     }
+}
+
+/// Whether `cc` (a path or a name) names a gcc driver
+/// (`x86_64-unknown-haiku-gcc`, `gcc`, `gcc-x86_64`).
+fn is_gcc(cc: &Path) -> bool {
+    cc.file_name().is_some_and(|n| {
+        let n = n.to_string_lossy();
+        n == "gcc" || n.ends_with("-gcc") || n.starts_with("gcc-")
+    })
+}
+
+/// `gcc -print-sysroot`: `None` when `gcc` cannot be run, fails, or prints
+/// nothing (a gcc built without a sysroot). A relative answer is taken
+/// relative to the compiler's directory.
+pub fn print_sysroot(gcc: &Path) -> Option<PathBuf> {
+    let out = std::process::Command::new(gcc)
+        .arg("-print-sysroot")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || text.is_empty() {
+        return None;
+    }
+    let p = PathBuf::from(text);
+    Some(if p.is_absolute() {
+        p
+    } else {
+        gcc.parent().unwrap_or(Path::new(".")).join(p)
+    })
 }
 
 #[cfg(test)]
@@ -171,6 +209,66 @@ mod tests {
             Some(vec!["/h/.git".to_string()])
         );
         assert_eq!(jam_assignment(text, "HAIKU_CC_x86"), None);
+    }
+
+    fn configured(dir: &Path, cc_line: &str) -> BuildDir {
+        std::fs::create_dir_all(dir.join("build")).unwrap();
+        std::fs::write(
+            dir.join("build/BuildConfig"),
+            format!("HAIKU_PACKAGING_ARCHS ?= x86_64 ;\n{cc_line}"),
+        )
+        .unwrap();
+        BuildDir::open(dir).unwrap()
+    }
+
+    fn fake_tool(path: &Path, body: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn the_sysroot_is_the_one_the_cross_gcc_reports() {
+        let t = tempfile::tempdir().unwrap();
+        let b = configured(t.path(), "");
+        // No compiler yet: gcc's default place in the cross tools.
+        assert_eq!(b.sysroot(), t.path().join("cross-tools-x86_64/sysroot"));
+        // configure --sysroot elsewhere: the compiler knows.
+        let elsewhere = t.path().join("my-sysroot");
+        fake_tool(
+            &b.cross_gcc(),
+            &format!(
+                "[ \"$1\" = -print-sysroot ] && echo {}\n",
+                elsewhere.display()
+            ),
+        );
+        assert_eq!(b.sysroot(), elsewhere);
+        // A gcc without a sysroot prints an empty line.
+        fake_tool(&b.cross_gcc(), "echo\n");
+        assert_eq!(b.sysroot(), t.path().join("cross-tools-x86_64/sysroot"));
+    }
+
+    #[test]
+    fn a_clang_haiku_cc_is_not_taken_for_the_cross_gcc() {
+        let t = tempfile::tempdir().unwrap();
+        let default = t
+            .path()
+            .join("cross-tools-x86_64/bin/x86_64-unknown-haiku-gcc");
+        let b = configured(
+            t.path(),
+            "HAIKU_CC_x86_64 ?= clang -target x86_64-unknown-haiku -B /b/cross-tools-x86_64/bin/x86_64-unknown-haiku- ;\n",
+        );
+        assert_eq!(b.cc, None);
+        assert_eq!(b.cross_gcc(), default);
+        let b = configured(
+            t.path(),
+            "HAIKU_CC_x86_64 ?= /opt/cross/bin/x86_64-unknown-haiku-gcc ;\n",
+        );
+        assert_eq!(
+            b.cross_gcc(),
+            PathBuf::from("/opt/cross/bin/x86_64-unknown-haiku-gcc")
+        );
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! `dead-threads jam install|uninstall|status`: hooks the test image into a
-//! Haiku checkout's jam build with one marked line in
-//! `build/jam/UserBuildConfig` and generated files in the build directory.
+//! Haiku build directory's jam build with one marked line in the build
+//! directory's own `UserBuildConfig` (`$(HAIKU_OUTPUT_DIR)/UserBuildConfig`,
+//! which Haiku's Jamrules includes after `build/jam/UserBuildConfig`) and
+//! generated files in the build directory. The checkout's sources are left
+//! alone, and other build directories of the same checkout do not see it.
+//! Earlier versions put the line into `build/jam/UserBuildConfig`:
+//! `install` and `uninstall` remove such a line.
 //! See [`fragment`] for what the image gets and [`user_config`] for the
 //! rules of the UserBuildConfig edit.
 
@@ -44,13 +49,17 @@ pub enum Command {
     Status(StatusArgs),
 }
 
-/// `jam uninstall`: the line in UserBuildConfig names the generated
-/// directory, so no build directory is needed.
+/// `jam uninstall`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct UninstallArgs {
     /// The Haiku checkout (its top directory).
     #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
     pub haiku: PathBuf,
+    /// The configured build directory [default: HAIKU_TOP/generated, or the
+    /// only configured HAIKU_TOP/generated*]. Without one, only a line an
+    /// earlier version put into build/jam/UserBuildConfig is removed.
+    #[arg(long, value_name = "DIR")]
+    pub build_dir: Option<PathBuf>,
     /// Print what would change without changing anything.
     #[arg(long)]
     pub dry_run: bool,
@@ -62,6 +71,9 @@ pub struct StatusArgs {
     /// The Haiku checkout (its top directory).
     #[arg(long, env = "HAIKU_TOP", value_name = "DIR")]
     pub haiku: PathBuf,
+    /// The configured build directory [default: as for install].
+    #[arg(long, value_name = "DIR")]
+    pub build_dir: Option<PathBuf>,
 }
 
 /// Which checkout and build directory.
@@ -94,9 +106,56 @@ pub fn check_checkout(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `HAIKU_TOP/build/jam/UserBuildConfig`.
-pub fn user_config_path(haiku_top: &Path) -> PathBuf {
+/// The build directory's own `UserBuildConfig`, where `install` puts its
+/// line: Haiku's Jamrules includes `$(HAIKU_OUTPUT_DIR)/UserBuildConfig`
+/// (the build directory) after `build/jam/UserBuildConfig`, in every tree
+/// since 2018.
+pub fn user_config_path(build: &BuildDir) -> PathBuf {
+    build.path.join("UserBuildConfig")
+}
+
+/// `HAIKU_TOP/build/jam/UserBuildConfig`, where versions before the build
+/// directory's file was used put the line; `install` and `uninstall`
+/// remove a line of ours found there.
+pub fn old_user_config_path(haiku_top: &Path) -> PathBuf {
     haiku_top.join("build/jam/UserBuildConfig")
+}
+
+/// Removing our line from one UserBuildConfig.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// The file.
+    pub user_config: PathBuf,
+    /// Its new content (`None` with [`Change::Deleted`]: delete the file).
+    pub new_content: Option<String>,
+    /// [`Change::Removed`] or [`Change::Deleted`].
+    pub change: Change,
+    /// The line that is removed.
+    pub line: user_config::OurLine,
+}
+
+/// The removal of our line from `path`, if it has one.
+fn plan_removal(path: &Path) -> Result<Option<Removal>> {
+    let existing = read_optional(path)?;
+    let (new_content, change, line) = user_config::uninstall(existing.as_deref())
+        .with_context(|| format!("{}", path.display()))?;
+    Ok(line.map(|line| Removal {
+        user_config: path.to_path_buf(),
+        new_content,
+        change,
+        line,
+    }))
+}
+
+fn apply_removal(r: &Removal) -> Result<()> {
+    match r.change {
+        Change::Deleted => std::fs::remove_file(&r.user_config)
+            .with_context(|| format!("deleting {}", r.user_config.display())),
+        _ => {
+            let content = r.new_content.as_deref().unwrap_or_default();
+            fragment::write_atomic(&write_target(&r.user_config)?, content.as_bytes(), false)
+        }
+    }
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>> {
@@ -127,6 +186,9 @@ pub struct InstallPlan {
     pub files: Vec<StageFile>,
     /// The include line.
     pub line: String,
+    /// A line of ours in build/jam/UserBuildConfig (an earlier version's),
+    /// removed by the install.
+    pub old_line: Option<Removal>,
 }
 
 /// Plans `install` without touching anything.
@@ -147,8 +209,9 @@ pub fn plan_install(haiku_top: &Path, layout: &Layout) -> Result<InstallPlan> {
             );
         }
     }
-    let user_config = user_config_path(haiku_top);
+    let user_config = user_config_path(&layout.build);
     let existing = read_optional(&user_config)?;
+    let old_line = plan_removal(&old_user_config_path(haiku_top))?;
     let fragment_path = layout.fragment_path();
     let (new_content, change) = user_config::install(existing.as_deref(), &fragment_path)
         .with_context(|| format!("{}", user_config.display()))?;
@@ -169,6 +232,7 @@ pub fn plan_install(haiku_top: &Path, layout: &Layout) -> Result<InstallPlan> {
         stage,
         files,
         line,
+        old_line,
     })
 }
 
@@ -191,55 +255,85 @@ pub fn apply_install(plan: &InstallPlan) -> Result<()> {
         let content = plan.new_content.as_deref().unwrap_or_default();
         fragment::write_atomic(&write_target(&plan.user_config)?, content.as_bytes(), false)?;
     }
+    if let Some(old) = &plan.old_line {
+        apply_removal(old)?;
+    }
     Ok(())
 }
 
 /// What `uninstall` will do.
 #[derive(Debug, Clone)]
 pub struct UninstallPlan {
-    /// UserBuildConfig.
-    pub user_config: PathBuf,
-    /// New content (`None` with [`Change::Deleted`]: delete the file).
-    pub new_content: Option<String>,
-    /// The kind of edit.
-    pub change: Change,
-    /// The stage directory to delete (only if it carries our marker).
-    pub remove_dir: Option<PathBuf>,
+    /// The build directory's UserBuildConfig (`None`: no build directory
+    /// was given or found).
+    pub user_config: Option<PathBuf>,
+    /// Removing our line from it, if it has one.
+    pub removal: Option<Removal>,
+    /// Removing the line an earlier version put into
+    /// build/jam/UserBuildConfig, if it is there.
+    pub old_line: Option<Removal>,
+    /// The stage directories to delete (only those carrying our marker).
+    pub remove_dirs: Vec<PathBuf>,
 }
 
-/// Plans `uninstall` without touching anything.
-pub fn plan_uninstall(haiku_top: &Path) -> Result<UninstallPlan> {
+impl UninstallPlan {
+    /// What happens to the build directory's UserBuildConfig.
+    pub fn change(&self) -> Change {
+        self.removal
+            .as_ref()
+            .map_or(Change::Unchanged, |r| r.change)
+    }
+}
+
+/// Plans `uninstall` without touching anything: our line in `build`'s
+/// UserBuildConfig (if a build directory is given) and in
+/// build/jam/UserBuildConfig (an earlier version's).
+pub fn plan_uninstall(haiku_top: &Path, build: Option<&BuildDir>) -> Result<UninstallPlan> {
     check_checkout(haiku_top)?;
-    let user_config = user_config_path(haiku_top);
-    let existing = read_optional(&user_config)?;
-    let (new_content, change, line) = user_config::uninstall(existing.as_deref())
-        .with_context(|| format!("{}", user_config.display()))?;
-    let remove_dir = line
-        .and_then(|l| l.fragment.parent().map(Path::to_path_buf))
-        .filter(|d| d.join(fragment::OWNER_MARKER).is_file());
+    let user_config = build.map(user_config_path);
+    let removal = match &user_config {
+        Some(p) => plan_removal(p)?,
+        None => None,
+    };
+    let old_line = plan_removal(&old_user_config_path(haiku_top))?;
+    let mut remove_dirs: Vec<PathBuf> = Vec::new();
+    for r in removal.iter().chain(old_line.iter()) {
+        if let Some(d) = r.line.fragment.parent() {
+            if d.join(fragment::OWNER_MARKER).is_file() && !remove_dirs.iter().any(|x| x == d) {
+                remove_dirs.push(d.to_path_buf());
+            }
+        }
+    }
     Ok(UninstallPlan {
         user_config,
-        new_content,
-        change,
-        remove_dir,
+        removal,
+        old_line,
+        remove_dirs,
     })
 }
 
-/// Carries out an uninstall plan: the line first, then the directory.
+/// Carries out an uninstall plan: the lines first, then the directories.
 pub fn apply_uninstall(plan: &UninstallPlan) -> Result<()> {
-    match plan.change {
-        Change::Unchanged => {}
-        Change::Deleted => std::fs::remove_file(&plan.user_config)
-            .with_context(|| format!("deleting {}", plan.user_config.display()))?,
-        _ => {
-            let content = plan.new_content.as_deref().unwrap_or_default();
-            fragment::write_atomic(&write_target(&plan.user_config)?, content.as_bytes(), false)?;
-        }
+    for r in plan.removal.iter().chain(plan.old_line.iter()) {
+        apply_removal(r)?;
     }
-    if let Some(dir) = &plan.remove_dir {
+    for dir in &plan.remove_dirs {
         std::fs::remove_dir_all(dir).with_context(|| format!("deleting {}", dir.display()))?;
     }
     Ok(())
+}
+
+fn describe_removal(r: &Removal) -> String {
+    match r.change {
+        Change::Deleted => format!(
+            "{}: the dead-threads line removed and the file, which install had created, deleted\n",
+            r.user_config.display()
+        ),
+        _ => format!(
+            "{}: the dead-threads line removed\n",
+            r.user_config.display()
+        ),
+    }
 }
 
 /// A human description of an install plan (also the `--dry-run` output).
@@ -263,6 +357,10 @@ pub fn describe_install(plan: &InstallPlan) -> String {
     ));
     for f in &plan.files {
         s.push_str(&format!("    {}\n", f.rel.display()));
+    }
+    if let Some(old) = &plan.old_line {
+        s.push_str("an earlier version's line: ");
+        s.push_str(&describe_removal(old));
     }
     s
 }
@@ -310,7 +408,7 @@ fn dry_run_install(t: &Target) -> String {
             s.push_str(&format!("    {e:#}\n"));
             s.push_str(&format!(
                 "it would add one include line to {} and write the stage directory {}\n",
-                user_config_path(&t.haiku).display(),
+                user_config_path(&layout.build).display(),
                 layout.stage().display()
             ));
         }
@@ -330,21 +428,21 @@ fn dry_run_install(t: &Target) -> String {
 
 /// A human description of an uninstall plan.
 pub fn describe_uninstall(plan: &UninstallPlan) -> String {
-    let mut s = match plan.change {
-        Change::Unchanged => format!(
+    let mut s = String::new();
+    match (&plan.removal, &plan.user_config) {
+        (Some(r), _) => s.push_str(&describe_removal(r)),
+        (None, Some(p)) => s.push_str(&format!(
             "{}: no dead-threads line; nothing to remove\n",
-            plan.user_config.display()
-        ),
-        Change::Deleted => format!(
-            "{}: the dead-threads line removed and the file, which install had created, deleted\n",
-            plan.user_config.display()
-        ),
-        _ => format!(
-            "{}: the dead-threads line removed\n",
-            plan.user_config.display()
-        ),
-    };
-    if let Some(d) = &plan.remove_dir {
+            p.display()
+        )),
+        (None, None) => {
+            s.push_str("no build directory: only build/jam/UserBuildConfig looked at\n")
+        }
+    }
+    if let Some(old) = &plan.old_line {
+        s.push_str(&describe_removal(old));
+    }
+    for d in &plan.remove_dirs {
         s.push_str(&format!("{}: deleted\n", d.display()));
     }
     s
@@ -385,7 +483,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         }
         Command::Uninstall(t) => {
-            let plan = plan_uninstall(&t.haiku)?;
+            check_checkout(&t.haiku)?;
+            // A build directory that is gone or unconfigured must not keep
+            // an old line in build/jam/UserBuildConfig: then only that one.
+            let build = match BuildDir::find(&t.haiku, t.build_dir.as_deref()) {
+                Ok(b) => Some(b),
+                Err(e) if t.build_dir.is_none() => {
+                    eprintln!("note: {e:#}");
+                    None
+                }
+                Err(e) => return Err(e),
+            };
+            let plan = plan_uninstall(&t.haiku, build.as_ref())?;
             if t.dry_run {
                 print!(
                     "dry run, nothing changed; uninstall would do:\n{}",
@@ -398,7 +507,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Command::Status(t) => {
             check_checkout(&t.haiku)?;
-            let path = user_config_path(&t.haiku);
+            let old = old_user_config_path(&t.haiku);
+            if let Some(l) = user_config::installed(read_optional(&old)?.as_deref())? {
+                println!(
+                    "{} has an earlier version's line (includes {}): `dead-threads jam uninstall` \
+                     or `jam install` removes it",
+                    old.display(),
+                    l.fragment.display()
+                );
+            }
+            let build = match BuildDir::find(&t.haiku, t.build_dir.as_deref()) {
+                Ok(b) => b,
+                Err(e) => {
+                    let e = format!("{e:#}");
+                    println!(
+                        "not installed (no build directory to install into: {})",
+                        e.lines().next().unwrap_or_default()
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
+            let path = user_config_path(&build);
             let existing = read_optional(&path)?;
             match user_config::installed(existing.as_deref())? {
                 Some(l) => println!(
@@ -442,12 +571,12 @@ mod tests {
         let first = plan_install(top, &layout).unwrap();
         assert_eq!(first.change, Change::Created);
         apply_install(&first).unwrap();
-        let written = std::fs::read_to_string(user_config_path(top)).unwrap();
+        let written = std::fs::read_to_string(user_config_path(&layout.build)).unwrap();
         assert_eq!(written, format!("{}\n", first.line));
         let again = plan_install(top, &layout).unwrap();
         assert_eq!(again.change, Change::Unchanged);
         assert_eq!(again.line, first.line, "the dry run shows another line");
-        apply_uninstall(&plan_uninstall(top).unwrap()).unwrap();
-        assert!(!user_config_path(top).exists());
+        apply_uninstall(&plan_uninstall(top, Some(&layout.build)).unwrap()).unwrap();
+        assert!(!user_config_path(&layout.build).exists());
     }
 }

@@ -4,16 +4,23 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The checkout named by `HAIKU_TOP`. When it is unset (or empty), prints
-/// `SKIPPED <test>: HAIKU_TOP is not set ...` and returns `None`: the test
-/// then returns without checking anything.
-pub fn haiku_top(test: &str) -> Option<PathBuf> {
+/// The checkout named by `HAIKU_TOP`.
+///
+/// A test calling this is marked
+/// `#[cfg_attr(not(haiku_top), ignore = "needs HAIKU_TOP (a Haiku checkout)")]`
+/// (cfg set by build.rs), so it runs only when `HAIKU_TOP` was set for the
+/// build. Run anyway (`--include-ignored`) without it, it fails saying so:
+/// a test that checked nothing never passes.
+///
+/// # Panics
+/// When `HAIKU_TOP` is unset or empty.
+pub fn haiku_top() -> PathBuf {
     match std::env::var_os("HAIKU_TOP").filter(|v| !v.is_empty()) {
-        Some(top) => Some(PathBuf::from(top)),
-        None => {
-            eprintln!("SKIPPED {test}: HAIKU_TOP is not set (point it at a Haiku checkout)");
-            None
-        }
+        Some(top) => PathBuf::from(top),
+        None => panic!(
+            "HAIKU_TOP is not set: point it at a Haiku checkout \
+             (HAIKU_TOP=~/haiku cargo test --workspace)"
+        ),
     }
 }
 

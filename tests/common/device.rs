@@ -10,14 +10,16 @@ use haiku_sys::device::{DeadThreadsDevice, JoinOrder, Limit, DEVICE_PATH};
 /// The tests look at the whole team's dead list: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// Opens the device on Haiku, holding the lock that keeps the tests of this
-/// binary apart; elsewhere prints why `test` is skipped and returns `None`.
-/// On Haiku, a device that cannot be opened fails the test, saying how to
-/// install the module.
-pub fn device(test: &str) -> Option<(DeadThreadsDevice, MutexGuard<'static, ()>)> {
+/// Opens the device, holding the lock that keeps the tests of this binary
+/// apart. The tests calling this are marked
+/// `#[cfg_attr(not(target_os = "haiku"), ignore = "needs Haiku with the dead_threads module")]`.
+///
+/// # Panics
+/// Elsewhere than on Haiku (run with `--include-ignored`), and on Haiku when
+/// the device cannot be opened, saying how to install the module.
+pub fn device() -> (DeadThreadsDevice, MutexGuard<'static, ()>) {
     if !cfg!(target_os = "haiku") {
-        eprintln!("SKIPPED {test}: needs Haiku with the dead_threads module ({DEVICE_PATH})");
-        return None;
+        panic!("needs Haiku with the dead_threads module ({DEVICE_PATH})");
     }
     let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let device = DeadThreadsDevice::open().unwrap_or_else(|s| {
@@ -28,7 +30,7 @@ pub fn device(test: &str) -> Option<(DeadThreadsDevice, MutexGuard<'static, ()>)
              as root."
         )
     });
-    Some((device, guard))
+    (device, guard)
 }
 
 /// Threads of each kernel scenario.

@@ -67,17 +67,25 @@ impl JamTree {
         self.dir.path()
     }
 
-    /// The repository and the build directory, found as `jam install` finds
-    /// it without `--build` (the checkout's only configured one).
+    /// The repository and the build directory [`JamTree::build`] (which
+    /// `jam install` finds without `--build-dir` while it is the checkout's
+    /// only configured one).
     pub fn layout(&self) -> Layout {
         Layout {
             repo: self.repo.clone(),
-            build: BuildDir::find(&self.haiku, None).unwrap(),
+            build: BuildDir::open(&self.build).unwrap(),
         }
     }
 
-    /// The checkout's `build/jam/UserBuildConfig`.
+    /// The build directory's `UserBuildConfig`, where `jam install` puts
+    /// its line.
     pub fn ubc(&self) -> PathBuf {
+        self.build.join("UserBuildConfig")
+    }
+
+    /// The checkout's `build/jam/UserBuildConfig`, where earlier versions
+    /// put the line.
+    pub fn old_ubc(&self) -> PathBuf {
         self.haiku.join("build/jam/UserBuildConfig")
     }
 
@@ -93,11 +101,12 @@ impl JamTree {
         plan.change
     }
 
-    /// `jam uninstall` (plan, then apply); what it did to UserBuildConfig.
+    /// `jam uninstall` (plan, then apply); what it did to the build
+    /// directory's UserBuildConfig.
     pub fn uninstall(&self) -> Change {
-        let plan = plan_uninstall(&self.haiku).unwrap();
+        let plan = plan_uninstall(&self.haiku, Some(&self.layout().build)).unwrap();
         apply_uninstall(&plan).unwrap();
-        plan.change
+        plan.change()
     }
 }
 

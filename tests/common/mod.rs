@@ -1,8 +1,8 @@
 //! Helpers shared by the test crates under `tests/`. Each crate uses the
 //! part it needs (`mod common;`), hence `dead_code` is allowed here.
 //!
-//! * [`checkout`]: the Haiku checkout named by `HAIKU_TOP` (with the
-//!   standard skip message) and scratch copies of it.
+//! * [`checkout`]: the Haiku checkout named by `HAIKU_TOP` (for the tests
+//!   ignored without it) and scratch copies of it.
 //! * [`crash`]: stopping and killing `patch apply|revert`, and judging the
 //!   tree the next command leaves.
 //! * [`device`]: the dead_threads test module's device, one test at a time.
