@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -120,28 +119,6 @@ fn write_tree(files: &[(&str, String)], git: bool) -> Fixture {
     Fixture { _dir: dir, root }
 }
 
-/// Every file of the tree except .git, as bytes.
-fn snapshot_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            if e.file_name() == ".git" {
-                continue;
-            }
-            if p.is_dir() {
-                walk(base, &p, out);
-            } else {
-                let rel = p.strip_prefix(base).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
-
 fn fixture_series() -> Series {
     Series::load(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patch/series/series.toml"),
@@ -248,13 +225,13 @@ fn apply_then_revert_is_byte_identical_git_and_plain() {
     for git in [true, false] {
         let s = fixture_series();
         let fx = write_tree(&legacy_files(), git);
-        let before = snapshot_tree(&fx.root);
+        let before = crash::snapshot(&fx.root);
         let tree = Tree::open(&fx.root).unwrap();
         assert_eq!(tree.vcs == patch::tree::Vcs::Plain, !git);
         let out = patch::apply(&tree, &s, false, &RealFs).unwrap();
         assert!(out.changed);
         assert_eq!(out.files, [HEADER, TEAM, THREAD]);
-        let after = snapshot_tree(&fx.root);
+        let after = crash::snapshot(&fx.root);
         for f in [HEADER, THREAD, TEAM] {
             let text = String::from_utf8(after[f].clone()).unwrap();
             assert!(!text.contains("dead_threads_count"), "{f}: {text}");
@@ -265,7 +242,7 @@ fn apply_then_revert_is_byte_identical_git_and_plain() {
         assert_eq!((st.base.as_str(), st.applied), ("legacy-limited", 2));
         let out = patch::revert(&tree, &s, false, &RealFs).unwrap();
         assert!(out.changed);
-        assert_eq!(snapshot_tree(&fx.root), before, "git={git}");
+        assert_eq!(crash::snapshot(&fx.root), before, "git={git}");
         if git {
             assert_eq!(git_in(&fx.root, &["status", "--porcelain"]), "");
         }
@@ -281,12 +258,12 @@ fn apply_matches_git_apply() {
     let fx = write_tree(&legacy_files(), true);
     let tree = Tree::open(&fx.root).unwrap();
     patch::apply(&tree, &s, false, &RealFs).unwrap();
-    let ours = snapshot_tree(&fx.root);
+    let ours = crash::snapshot(&fx.root);
     git_in(&fx.root, &["checkout", "-q", "--", "."]);
     for p in &s.bases[0].patches {
         git_in(&fx.root, &["apply", p.path.to_str().unwrap()]);
     }
-    assert_eq!(snapshot_tree(&fx.root), ours);
+    assert_eq!(crash::snapshot(&fx.root), ours);
 }
 
 #[test]
@@ -295,23 +272,23 @@ fn apply_twice_is_a_no_op() {
     let fx = write_tree(&legacy_files(), true);
     let tree = Tree::open(&fx.root).unwrap();
     patch::apply(&tree, &s, false, &RealFs).unwrap();
-    let once = snapshot_tree(&fx.root);
+    let once = crash::snapshot(&fx.root);
     let out = patch::apply(&tree, &s, false, &RealFs).unwrap();
     assert!(!out.changed);
     assert!(out.message.contains("already applied"), "{}", out.message);
-    assert_eq!(snapshot_tree(&fx.root), once);
+    assert_eq!(crash::snapshot(&fx.root), once);
 }
 
 #[test]
 fn dry_run_changes_nothing() {
     let s = fixture_series();
     let fx = write_tree(&legacy_files(), true);
-    let before = snapshot_tree(&fx.root);
+    let before = crash::snapshot(&fx.root);
     let tree = Tree::open(&fx.root).unwrap();
     let out = patch::apply(&tree, &s, true, &RealFs).unwrap();
     assert!(out.dry_run && out.changed);
     assert_eq!(out.files.len(), 3);
-    assert_eq!(snapshot_tree(&fx.root), before);
+    assert_eq!(crash::snapshot(&fx.root), before);
 }
 
 #[test]
@@ -322,7 +299,7 @@ fn dirty_target_file_is_refused_and_left_untouched() {
     let team = fx.root.join(TEAM);
     let edited = format!("{LEGACY_TEAM}// my local change\n");
     std::fs::write(&team, &edited).unwrap();
-    let before = snapshot_tree(&fx.root);
+    let before = crash::snapshot(&fx.root);
     let tree = Tree::open(&fx.root).unwrap();
     // status says what apply will do: refuse, naming the file.
     match patch::status(&tree, &s).unwrap().plan {
@@ -333,11 +310,11 @@ fn dirty_target_file_is_refused_and_left_untouched() {
     let msg = e.to_string();
     assert!(msg.contains(TEAM) && msg.contains("uncommitted"), "{msg}");
     assert_eq!(e.exit_code(), 2);
-    assert_eq!(snapshot_tree(&fx.root), before);
+    assert_eq!(crash::snapshot(&fx.root), before);
     // Staged changes count too.
     git_in(&fx.root, &["add", TEAM]);
     assert!(patch::apply(&tree, &s, false, &RealFs).is_err());
-    assert_eq!(snapshot_tree(&fx.root), before);
+    assert_eq!(crash::snapshot(&fx.root), before);
     // Dirty files the series does not touch do not matter.
     git_in(&fx.root, &["reset", "-q", "--hard"]);
     std::fs::write(fx.root.join("README"), "changed\n").unwrap();
@@ -402,7 +379,7 @@ fn revert_keeps_user_edits_outside_our_hunks() {
         let out = patch::revert(&tree, &s, false, &RealFs).unwrap();
         assert!(out.changed);
         // Exactly the originals plus the user's edits.
-        let now = snapshot_tree(&fx.root);
+        let now = crash::snapshot(&fx.root);
         assert_eq!(now[THREAD], top(LEGACY_THREAD).into_bytes(), "git={git}");
         assert_eq!(now[TEAM], end(LEGACY_TEAM).into_bytes(), "git={git}");
         assert_eq!(now[HEADER], LEGACY_HEADER.as_bytes(), "git={git}");
@@ -436,7 +413,7 @@ fn revert_refuses_when_lines_our_hunks_own_changed_and_names_the_hunk() {
             let t = std::fs::read_to_string(&p).unwrap();
             assert!(t.contains(changed));
             std::fs::write(&p, t.replace(changed, needle)).unwrap();
-            let before = snapshot_tree(&fx.root);
+            let before = crash::snapshot(&fx.root);
             // Still our base with both patches, and status says revert
             // will refuse, naming the hunk.
             let st = patch::status(&tree, &s).unwrap();
@@ -466,11 +443,11 @@ fn revert_refuses_when_lines_our_hunks_own_changed_and_names_the_hunk() {
                 "{msg}"
             );
             assert_eq!(e.exit_code(), 2);
-            assert_eq!(snapshot_tree(&fx.root), before, "git={git}");
+            assert_eq!(crash::snapshot(&fx.root), before, "git={git}");
             // Putting the line back makes revert possible again.
             std::fs::write(&p, &t).unwrap();
             patch::revert(&tree, &s, false, &RealFs).unwrap();
-            assert_eq!(snapshot_tree(&fx.root)[THREAD], LEGACY_THREAD.as_bytes());
+            assert_eq!(crash::snapshot(&fx.root)[THREAD], LEGACY_THREAD.as_bytes());
         }
     }
 }
@@ -500,7 +477,7 @@ fn failure_half_way_rolls_back() {
         for fail_at in [1, 2, 3] {
             let s = fixture_series();
             let fx = write_tree(&legacy_files(), git);
-            let before = snapshot_tree(&fx.root);
+            let before = crash::snapshot(&fx.root);
             let tree = Tree::open(&fx.root).unwrap();
             let fs = FailingFs {
                 fail_at,
@@ -511,9 +488,9 @@ fn failure_half_way_rolls_back() {
             assert!(msg.contains("injected failure"), "{msg}");
             assert!(msg.contains("rolled back"), "{msg}");
             assert_eq!(e.exit_code(), 1);
-            assert_eq!(snapshot_tree(&fx.root), before, "fail_at={fail_at}");
+            assert_eq!(crash::snapshot(&fx.root), before, "fail_at={fail_at}");
             // No temporary files left behind.
-            assert!(!snapshot_tree(&fx.root)
+            assert!(!crash::snapshot(&fx.root)
                 .keys()
                 .any(|k| k.contains(".dead-threads-")));
         }
@@ -524,7 +501,7 @@ fn failure_half_way_rolls_back() {
 fn partly_applied_series_is_completed_and_reverted() {
     let s = fixture_series();
     let fx = write_tree(&legacy_files(), true);
-    let before = snapshot_tree(&fx.root);
+    let before = crash::snapshot(&fx.root);
     // Someone applied only the first patch (with git itself).
     git_in(
         &fx.root,
@@ -539,7 +516,7 @@ fn partly_applied_series_is_completed_and_reverted() {
     assert_eq!(out.patches.len(), 1);
     assert_eq!(patch::status(&tree, &s).unwrap().applied, 2);
     patch::revert(&tree, &s, false, &RealFs).unwrap();
-    assert_eq!(snapshot_tree(&fx.root), before);
+    assert_eq!(crash::snapshot(&fx.root), before);
 }
 
 #[test]
@@ -549,11 +526,11 @@ fn plain_tree_refuses_a_pre_image_that_does_not_match() {
     let mut files = legacy_files();
     files[1].1 = LEGACY_THREAD.replace("\te = NULL;\n", "\te = 0;\n");
     let fx = write_tree(&files, false);
-    let before = snapshot_tree(&fx.root);
+    let before = crash::snapshot(&fx.root);
     let tree = Tree::open(&fx.root).unwrap();
     let e = patch::apply(&tree, &s, false, &RealFs).unwrap_err();
     assert!(e.to_string().contains(THREAD), "{e}");
-    assert_eq!(snapshot_tree(&fx.root), before);
+    assert_eq!(crash::snapshot(&fx.root), before);
     // Edits outside every hunk are kept, and the series still applies.
     let mut files = legacy_files();
     files[2].1 = format!("// local note\n\n\n\n{LEGACY_TEAM}");
@@ -649,7 +626,7 @@ fn cli_check_without_clang_says_how_to_install() {
 fn first_patch_committed_second_in_work_tree_reverts() {
     let s = fixture_series();
     let fx = write_tree(&legacy_files(), true);
-    let before = snapshot_tree(&fx.root);
+    let before = crash::snapshot(&fx.root);
     // The first patch is committed (git am), the second only applied.
     git_in(
         &fx.root,
@@ -662,7 +639,7 @@ fn first_patch_committed_second_in_work_tree_reverts() {
     let tree = Tree::open(&fx.root).unwrap();
     assert_eq!(patch::status(&tree, &s).unwrap().applied, 2);
     patch::revert(&tree, &s, false, &RealFs).unwrap();
-    assert_eq!(snapshot_tree(&fx.root), before);
+    assert_eq!(crash::snapshot(&fx.root), before);
 }
 
 fn fixture_series_path() -> PathBuf {
@@ -852,7 +829,7 @@ fn a_patch_file_that_is_not_the_recorded_one_is_refused_by_every_command() {
         }
         // Every patch command refuses before looking at the tree.
         let fx = write_tree(&legacy_files(), true);
-        let before = snapshot_tree(&fx.root);
+        let before = crash::snapshot(&fx.root);
         for cmd in ["status", "apply", "revert", "check"] {
             let o = crash::run(&fx.root, &series, cmd, None);
             assert_eq!(o.status.code(), Some(2), "{which}: {cmd}");
@@ -862,7 +839,7 @@ fn a_patch_file_that_is_not_the_recorded_one_is_refused_by_every_command() {
                 "{cmd}: {err}"
             );
         }
-        assert_eq!(snapshot_tree(&fx.root), before);
+        assert_eq!(crash::snapshot(&fx.root), before);
         // series-hash says which file, and --write records it, keeping
         // the order.
         let hash = |args: &[&str]| {
@@ -1262,7 +1239,7 @@ fn a_last_patch_whose_only_hunk_changed_is_named_not_dropped() {
             patched.replace("dead_threads_kept = true;", "dead_threads_kept = 1;"),
         )
         .unwrap();
-        let before = snapshot_tree(&fx.root);
+        let before = crash::snapshot(&fx.root);
         let st = patch::status(&tree, &s).unwrap();
         assert_eq!(
             (st.base.as_str(), st.applied),
@@ -1279,11 +1256,11 @@ fn a_last_patch_whose_only_hunk_changed_is_named_not_dropped() {
         );
         let e = patch::revert(&tree, &s, false, &RealFs).unwrap_err();
         assert!(e.to_string().contains(EXTRA), "{e}");
-        assert_eq!(snapshot_tree(&fx.root), before, "git={git}");
+        assert_eq!(crash::snapshot(&fx.root), before, "git={git}");
         // With the line put back, revert takes all three out again.
         std::fs::write(&p, &patched).unwrap();
         patch::revert(&tree, &s, false, &RealFs).unwrap();
-        let after = snapshot_tree(&fx.root);
+        let after = crash::snapshot(&fx.root);
         assert_eq!(after[TEAM], LEGACY_TEAM.as_bytes(), "git={git}");
         assert_eq!(
             after[EXTRA],
