@@ -606,43 +606,47 @@ pub fn test_build_command(
     build: &BuildDir,
     tests: &[String],
 ) -> CommandSpec {
-    let mut args: Vec<String> = [
-        "+nightly",
-        "test",
-        "--no-run",
-        "-Zbuild-std",
-        "--target",
-        TARGET,
-        "--message-format=json-render-diagnostics",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(test_selection(tests));
-    let c = CommandSpec {
-        program: "cargo".into(),
-        args,
-        env: vec![],
-        cwd: repo.to_path_buf(),
-    };
-    with_cross_env(c, haiku_top, build)
+    nightly_cargo(
+        repo,
+        haiku_top,
+        build,
+        &["test", "--no-run"],
+        test_selection(tests),
+    )
 }
 
 /// The cargo command that builds the guest runner.
 pub fn runner_build_command(repo: &Path, haiku_top: &Path, build: &BuildDir) -> CommandSpec {
-    let mut args: Vec<String> = [
-        "+nightly",
-        "build",
-        "--release",
-        "-Zbuild-std",
-        "--target",
-        TARGET,
-        "--message-format=json-render-diagnostics",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(runner_selection());
+    nightly_cargo(
+        repo,
+        haiku_top,
+        build,
+        &["build", "--release"],
+        runner_selection(),
+    )
+}
+
+/// `cargo +nightly <subcommand> -Zbuild-std --target <Haiku>` with JSON
+/// messages on stdout, for the packages and targets `selection`, in the
+/// cross environment.
+fn nightly_cargo(
+    repo: &Path,
+    haiku_top: &Path,
+    build: &BuildDir,
+    subcommand: &[&str],
+    selection: Vec<String>,
+) -> CommandSpec {
+    let mut args: Vec<String> = std::iter::once("+nightly")
+        .chain(subcommand.iter().copied())
+        .chain([
+            "-Zbuild-std",
+            "--target",
+            TARGET,
+            "--message-format=json-render-diagnostics",
+        ])
+        .map(str::to_string)
+        .collect();
+    args.extend(selection);
     let c = CommandSpec {
         program: "cargo".into(),
         args,
