@@ -151,6 +151,15 @@ static mutex sScenarioLock;
 //	#pragma mark - dead list access
 
 
+static int
+compare_thread_ids(const void* _a, const void* _b)
+{
+	thread_id a = *(const thread_id*)_a;
+	thread_id b = *(const thread_id*)_b;
+	return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+
 /*!	Counts the team's dead list and copies up to \a capacity of its entries,
 	oldest first, to \a buffer; counts in \a _own those of the threads in
 	\a sorted (ascending ids, may be NULL). Locks the team.
@@ -171,41 +180,15 @@ read_dead_list(Team* team, dead_threads_entry* buffer, uint32 capacity,
 			buffer[count].thread = entry->thread;
 			buffer[count].status = entry->status;
 		}
-		if (sorted == NULL)
-			continue;
-
-		uint32 lower = 0;
-		uint32 upper = sortedCount;
-		while (lower < upper) {
-			uint32 middle = lower + (upper - lower) / 2;
-			if (sorted[middle] < entry->thread)
-				lower = middle + 1;
-			else
-				upper = middle;
-		}
-		if (lower < sortedCount && sorted[lower] == entry->thread)
+		if (sorted != NULL && bsearch(&entry->thread, sorted, sortedCount,
+				sizeof(thread_id), &compare_thread_ids) != NULL) {
 			own++;
+		}
 	}
 
 	if (_own != NULL)
 		*_own = own;
 	return count;
-}
-
-
-static uint32
-count_dead_entries(Team* team)
-{
-	return read_dead_list(team, NULL, 0, NULL, 0, NULL);
-}
-
-
-static int
-compare_thread_ids(const void* _a, const void* _b)
-{
-	thread_id a = *(const thread_id*)_a;
-	thread_id b = *(const thread_id*)_b;
-	return a < b ? -1 : (a > b ? 1 : 0);
 }
 
 
@@ -252,7 +235,6 @@ race_thread(void* data)
 }
 
 
-/*!	Whether the caller is being killed: the scenarios then stop spawning. */
 static bool
 caller_is_killed()
 {
@@ -285,36 +267,30 @@ join_spawned(thread_id thread, status_t& _exitStatus)
 //	#pragma mark - scenario runs
 
 
-/*!	What every scenario shares: the validated parameters, the caller's team,
-	the threads spawned and why spawning stopped.
+/*!	What every scenario shares. \c batch threads are alive at once;
+	\c exitTimeout is per batch (per thread in the race scenario).
+	\c threads and \c sorted (scratch) have \c count entries; a thread
+	joined early (a straggler) is -1 in \c threads. \c error is B_OK, the
+	spawn error, or B_INTERRUPTED.
 */
 struct scenario_run {
 	uint32		count;
-		// threads asked for
 	uint32		batch;
-		// threads alive at once
 	bigtime_t	exitTimeout;
-		// per batch (per thread in the race scenario)
 
 	Team*		team;
 	team_id		teamID;
 	thread_id*	threads;
-		// count entries; a thread joined early (a straggler) is -1
 	thread_id*	sorted;
-		// count entries of scratch, for counting own entries
 	uint32		spawned;
 	uint32		stillAlive;
 	status_t	error;
-		// B_OK, the spawn error, or B_INTERRUPTED
 	bigtime_t	spawnTime;
 	bigtime_t	exitTime;
-		// spent spawning, and waiting for the batches to leave
 };
 
 
-/*!	Validates the parameters every scenario has. \a batch and
-	\a exitTimeout of 0 mean the defaults.
-*/
+/*!	\a batch and \a exitTimeout of 0 mean the defaults. */
 static status_t
 init_run(scenario_run& run, uint32 count, uint32 maxCount, uint32 batch,
 	int64 exitTimeout)
@@ -332,18 +308,28 @@ init_run(scenario_run& run, uint32 count, uint32 maxCount, uint32 batch,
 }
 
 
-/*!	Spawns thread \a index of the run into the caller's team, suspended. */
+/*!	Spawns thread \a index of the run into the caller's team, suspended,
+	unless the caller is being killed. Sets run.error when it does not.
+*/
 static thread_id
 spawn_thread_of(scenario_run& run, thread_func entry, void* data,
 	uint32 index, uint32 flags, const char* what)
 {
+	if (caller_is_killed()) {
+		run.error = B_INTERRUPTED;
+		return B_INTERRUPTED;
+	}
+
 	char name[B_OS_NAME_LENGTH];
 	snprintf(name, sizeof(name), "dead_threads %s %" B_PRIu32, what, index);
 
 	ThreadCreationAttributes attributes(entry, name, B_NORMAL_PRIORITY, data,
 		run.teamID);
 	attributes.flags = flags;
-	return thread_create_thread(attributes, true);
+	thread_id thread = thread_create_thread(attributes, true);
+	if (thread < 0)
+		run.error = thread;
+	return thread;
 }
 
 
@@ -363,19 +349,12 @@ spawn_batch(scenario_run& run, uint32 flags, const char* what,
 	uint32 spawned = 0;
 	bigtime_t start = system_time();
 	for (; spawned < count; spawned++) {
-		if (caller_is_killed()) {
-			run.error = B_INTERRUPTED;
-			break;
-		}
-
 		uint32 index = run.spawned + spawned;
 		thread_id thread = spawn_thread_of(run, &scenario_thread,
 			(void*)(addr_t)DEAD_THREADS_SCENARIO_STATUS(index), index, flags,
 			what);
-		if (thread < 0) {
-			run.error = thread;
+		if (thread < 0)
 			break;
-		}
 		threads[spawned] = thread;
 		resume_thread(thread);
 	}
@@ -408,10 +387,10 @@ spawn_batch(scenario_run& run, uint32 flags, const char* what,
 }
 
 
-/*!	Sorts the first \a count of \a threads into run.sorted and counts their
-	entries in the team's list; \a _total receives the whole list's length.
-	(The ABI's uint32_t is not uint32 on every 32-bit tree: unsigned int and
-	unsigned long.)
+/*!	Counts the team's entries of the first \a count of \a threads (sorted
+	into run.sorted); \a _total receives the whole list's length. (The ABI's
+	uint32_t is not uint32 on every 32-bit tree: unsigned int and unsigned
+	long.)
 */
 static uint32
 count_own_entries(scenario_run& run, const thread_id* threads, uint32 count,
@@ -465,12 +444,11 @@ check_scenario(dead_threads_scenario_request& request, scenario_run& run)
 static void
 run_scenario(dead_threads_scenario_request& request, scenario_run& run)
 {
-	// Only the shuffled order uses a seed; the others report 0.
 	uint64 seed = 0;
 	if (request.order == DEAD_THREADS_ORDER_SHUFFLED)
 		seed = request.seed != 0 ? request.seed : (uint64)system_time() | 1;
 
-	request.entries_before = count_dead_entries(run.team);
+	request.entries_before = read_dead_list(run.team, NULL, 0, NULL, 0, NULL);
 
 	while (run.spawned < run.count && run.error == B_OK)
 		spawn_batch(run, 0, "scenario", false);
@@ -549,7 +527,7 @@ run_churn(dead_threads_churn_request& request, scenario_run& run)
 		flags = THREAD_CREATION_FLAG_DETACHED;
 #endif
 
-	request.entries_before = count_dead_entries(run.team);
+	request.entries_before = read_dead_list(run.team, NULL, 0, NULL, 0, NULL);
 
 	bigtime_t start = system_time();
 	while (run.spawned < run.count && run.error == B_OK) {
@@ -682,19 +660,12 @@ run_race(dead_threads_race_request& request, scenario_run& run)
 
 	bigtime_t start = system_time();
 	for (uint32 i = 0; i < run.count; i++) {
-		if (caller_is_killed()) {
-			run.error = B_INTERRUPTED;
-			break;
-		}
-
 		race_thread_args args = { DEAD_THREADS_SCENARIO_STATUS(i),
 			(bigtime_t)(i % 8) * timeout / 4 };
 		thread_id thread = spawn_thread_of(run, &race_thread, &args, i, 0,
 			"race");
-		if (thread < 0) {
-			run.error = thread;
+		if (thread < 0)
 			break;
-		}
 		run.threads[run.spawned++] = thread;
 
 		bigtime_t deadline = system_time() + run.exitTimeout;
@@ -776,15 +747,6 @@ copy_request_from_user(Request& request, const void* buffer)
 }
 
 
-template<typename Request>
-static status_t
-copy_request_to_user(void* buffer, const Request& request)
-{
-	return user_memcpy(buffer, &request, sizeof(Request)) == B_OK
-		? B_OK : B_BAD_ADDRESS;
-}
-
-
 static status_t
 get_info(dead_threads_info_request& request)
 {
@@ -863,8 +825,10 @@ handle_request(void* buffer, status_t (*handler)(Request&))
 	status_t status = copy_request_from_user(request, buffer);
 	if (status == B_OK)
 		status = handler(request);
-	if (status == B_OK)
-		status = copy_request_to_user(buffer, request);
+	if (status == B_OK
+		&& user_memcpy(buffer, &request, sizeof(Request)) != B_OK) {
+		status = B_BAD_ADDRESS;
+	}
 	return status;
 }
 
@@ -918,7 +882,8 @@ handle_scenario(void* buffer, status_t (*check)(Request&, scenario_run&),
 
 	scenarioLocker.Unlock();
 
-	status = copy_request_to_user(buffer, request);
+	status = user_memcpy(buffer, &request, sizeof(Request)) == B_OK
+		? B_OK : B_BAD_ADDRESS;
 	return scenario.error != B_OK ? scenario.error : status;
 }
 
@@ -992,15 +957,9 @@ dead_threads_open(const char* name, uint32 flags, void** _cookie)
 }
 
 
+/*!	The close and the free hook: there is no cookie. */
 static status_t
 dead_threads_close(void* cookie)
-{
-	return B_OK;
-}
-
-
-static status_t
-dead_threads_free(void* cookie)
 {
 	return B_OK;
 }
@@ -1110,7 +1069,7 @@ find_device(const char* name)
 	static device_hooks hooks = {
 		&dead_threads_open,
 		&dead_threads_close,
-		&dead_threads_free,
+		&dead_threads_close,
 		&dead_threads_control,
 		&dead_threads_read,
 		&dead_threads_write,
