@@ -37,7 +37,15 @@ fn judged(name: &str) -> ktap::Judgement {
 fn nested_suites_with_skip_todo_and_diagnostics() {
     let j = judged("ktap-spec-nested.txt");
     assert_eq!(j.verdict, LogVerdict::Failed, "{}", j.message);
-    assert_eq!((j.passed, j.failed, j.skipped, j.todo), (3, 1, 1, 1));
+    assert_eq!(
+        (
+            j.counts.passed,
+            j.counts.failed,
+            j.counts.skipped,
+            j.counts.todo
+        ),
+        (3, 1, 1, 1)
+    );
     assert!(j.report.errors.is_empty(), "{:?}", j.report.errors);
     let one = &j.report.root.tests[0];
     assert_eq!(one.name, "suite_one");
@@ -73,7 +81,10 @@ fn non_ktap_lines_inside_a_nested_list_are_ignored() {
         j.errors
     );
     assert!(j.errors.is_empty(), "{:?}", j.errors);
-    assert_eq!((j.passed, j.failed, j.incomplete), (4, 0, 0));
+    assert_eq!(
+        (j.counts.passed, j.counts.failed, j.counts.incomplete),
+        (4, 0, 0)
+    );
     let noisy = j.report.root.tests[0].subtests.as_ref().unwrap();
     assert_eq!(noisy.tests.len(), 3);
     assert_eq!(j.report.warnings.len(), 5, "{:?}", j.report.warnings);
@@ -90,7 +101,15 @@ fn late_plan_and_todo_failures() {
         j.message,
         j.errors
     );
-    assert_eq!((j.passed, j.failed, j.skipped, j.todo), (1, 0, 1, 1));
+    assert_eq!(
+        (
+            j.counts.passed,
+            j.counts.failed,
+            j.counts.skipped,
+            j.counts.todo
+        ),
+        (1, 0, 1, 1)
+    );
 }
 
 /// Without a plan nobody can tell the output is complete.
@@ -134,7 +153,7 @@ fn a_timestamp_prefix_is_stripped_as_kunit_tool_does() {
         j.message,
         j.errors
     );
-    assert_eq!((j.passed, j.skipped), (1, 1));
+    assert_eq!((j.counts.passed, j.counts.skipped), (1, 1));
     assert!(j.report.warnings.is_empty(), "{:?}", j.report.warnings);
     let example = j.report.root.tests[0].subtests.as_ref().unwrap();
     assert_eq!(example.name.as_deref(), Some("example"));

@@ -60,18 +60,10 @@ pub struct Judgement {
     pub verdict: LogVerdict,
     /// One sentence on why.
     pub message: String,
-    /// Leaf test cases that passed.
-    pub passed: usize,
-    /// Leaf test cases that failed.
-    pub failed: usize,
-    /// Leaf test cases skipped.
-    pub skipped: usize,
-    /// TODO / XFAIL leaf test cases.
-    pub todo: usize,
-    /// Tests that started and never reported.
-    pub incomplete: usize,
-    /// Planned tests that never appeared.
-    pub missing: usize,
+    /// Leaf test case counts (flattened: `passed`, `failed`, `skipped`,
+    /// `todo`, `incomplete`, `missing` at the top level of the JSON).
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Structural KTAP errors, and the panic if there was one.
     pub errors: Vec<String>,
     /// How the log was read: `serial` (our prefix) or `ktap`.
@@ -127,12 +119,7 @@ pub fn judge(log: LogParse) -> Judgement {
     Judgement {
         verdict,
         message,
-        passed: counts.passed,
-        failed: counts.failed,
-        skipped: counts.skipped,
-        todo: counts.todo,
-        incomplete: counts.incomplete,
-        missing: counts.missing,
+        counts,
         errors,
         input: log.form,
         panic,
